@@ -1,0 +1,104 @@
+//! `imagegram`: runs the whole API on one machine (`imagegram serve`, the default).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use imagegram::app::Settings;
+use imagegram::config::{ServeConfig, parse_admin};
+
+#[derive(Debug, Parser)]
+#[command(name = "imagegram", version, about = "Imagegram image-sharing API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the whole API on this machine with embedded storage (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct ServeArgs {
+    /// Address of the API.
+    #[arg(long, env = "IMAGEGRAM_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Address of the embedded S3 endpoint that presigned URLs point to [default: the API's port + 1].
+    #[arg(long, env = "IMAGEGRAM_S3_ADDR")]
+    s3_addr: Option<SocketAddr>,
+    /// Where the database, keys and objects live.
+    #[arg(long, env = "IMAGEGRAM_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        // Parsing no arguments applies the defaults and the environment, as `imagegram serve` would.
+        ServeCli::parse_from(["imagegram"]).args
+    }
+}
+
+#[derive(Debug, Parser)]
+struct ServeCli {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let admin = match std::env::var("IMAGEGRAM_ADMIN") {
+        Ok(text) => Some(
+            parse_admin(&text)
+                .ok_or_else(|| anyhow::anyhow!("IMAGEGRAM_ADMIN must be name:password"))?,
+        ),
+        Err(_) => None,
+    };
+    let config = ServeConfig {
+        addr: args.addr,
+        s3_addr: args
+            .s3_addr
+            .unwrap_or_else(|| ServeConfig::default_s3_addr(args.addr)),
+        data_dir: args.data_dir,
+        admin,
+    };
+    let running =
+        imagegram::embedded::start(&config, Settings::default(), shutdown_signal()).await?;
+    println!(
+        "imagegram listening on http://{} (S3 endpoint {})",
+        running.addr, running.s3.endpoint
+    );
+    running.wait().await
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    imagegram::telemetry::init();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Serve(args)) => serve(args).await,
+        None => serve(ServeArgs::default()).await,
+    }
+}

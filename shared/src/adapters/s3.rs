@@ -1,0 +1,348 @@
+//! The object store over `aws-sdk-s3`: real S3 on AWS, or the embedded endpoint on one machine.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::Bytes;
+use chrono::Utc;
+
+use crate::ports::{
+    Bucket, ObjectError, ObjectInfo, ObjectResult, ObjectStore, PartInfo, Presigned,
+};
+
+/// Presigned GETs are reused while more than this fraction of their life is left, so a feed page
+/// does not sign twenty URLs per request and clients can cache images by URL.
+const REUSE_WHILE_LEFT: f64 = 0.5;
+const PRESIGN_CACHE_MAX: usize = 100_000;
+
+pub struct S3Objects {
+    client: aws_sdk_s3::Client,
+    uploads: String,
+    renditions: String,
+    presigned: Mutex<HashMap<(Bucket, String), Presigned>>,
+}
+
+impl std::fmt::Debug for S3Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Objects")
+            .field("uploads", &self.uploads)
+            .field("renditions", &self.renditions)
+            .finish()
+    }
+}
+
+impl S3Objects {
+    pub fn new(client: aws_sdk_s3::Client, uploads: &str, renditions: &str) -> Self {
+        Self {
+            client,
+            uploads: uploads.to_owned(),
+            renditions: renditions.to_owned(),
+            presigned: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A client for an S3-compatible endpoint with static keys (the embedded endpoint, s3s-fs in tests).
+    pub fn local_client(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
+        let creds = Credentials::new(access_key, secret_key, None, None, "imagegram-local");
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(creds)
+            .force_path_style(true)
+            // Without this the SDK signs a checksum of an empty body into presigned part URLs and
+            // real uploads fail with BadDigest (awslabs/aws-sdk-rust#1240).
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// A client for AWS from the ambient SDK configuration (the Lambda role).
+    pub fn aws_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    fn bucket(&self, bucket: Bucket) -> &str {
+        match bucket {
+            Bucket::Uploads => &self.uploads,
+            Bucket::Renditions => &self.renditions,
+        }
+    }
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    e: SdkError<E, HttpResponse>,
+) -> ObjectError {
+    if let SdkError::ServiceError(service) = &e {
+        match service.err().code() {
+            Some("NoSuchKey" | "NoSuchUpload" | "NotFound" | "NoSuchBucket") => {
+                return ObjectError::NotFound;
+            }
+            Some(code @ ("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall")) => {
+                let message = service.err().message().unwrap_or(code).to_owned();
+                return ObjectError::InvalidPart(message);
+            }
+            _ => {}
+        }
+        if service.raw().status().as_u16() == 404 {
+            return ObjectError::NotFound;
+        }
+    }
+    ObjectError::Unavailable(format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+}
+
+fn presign_config(expires_in: Duration) -> ObjectResult<PresigningConfig> {
+    PresigningConfig::expires_in(expires_in).map_err(|e| ObjectError::Unavailable(e.to_string()))
+}
+
+fn expiry(expires_in: Duration) -> chrono::DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(expires_in).unwrap_or_default()
+}
+
+fn unquote(etag: &str) -> String {
+    etag.trim_matches('"').to_owned()
+}
+
+#[async_trait]
+impl ObjectStore for S3Objects {
+    async fn start_multipart(&self, key: &str, content_type: &str) -> ObjectResult<String> {
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.uploads)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.upload_id()
+            .map(str::to_owned)
+            .ok_or_else(|| ObjectError::Unavailable("no upload id".into()))
+    }
+
+    async fn presign_part(
+        &self,
+        key: &str,
+        multipart_id: &str,
+        number: u32,
+        length: u64,
+        expires_in: Duration,
+    ) -> ObjectResult<Presigned> {
+        let req = self
+            .client
+            .upload_part()
+            .bucket(&self.uploads)
+            .key(key)
+            .upload_id(multipart_id)
+            .part_number(number as i32)
+            .content_length(length as i64)
+            .presigned(presign_config(expires_in)?)
+            .await
+            .map_err(classify)?;
+        Ok(Presigned {
+            url: req.uri().to_owned(),
+            expires_at: expiry(expires_in),
+        })
+    }
+
+    async fn list_parts(&self, key: &str, multipart_id: &str) -> ObjectResult<Vec<PartInfo>> {
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_parts()
+                .bucket(&self.uploads)
+                .key(key)
+                .upload_id(multipart_id)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+                .map_err(classify)?;
+            for p in out.parts() {
+                parts.push(PartInfo {
+                    number: p.part_number().unwrap_or(0).max(0) as u32,
+                    etag: unquote(p.e_tag().unwrap_or_default()),
+                    size: p.size().unwrap_or(0).max(0) as u64,
+                });
+            }
+            match (out.is_truncated(), out.next_part_number_marker()) {
+                (Some(true), Some(next)) => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        parts.sort_by_key(|p| p.number);
+        Ok(parts)
+    }
+
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        multipart_id: &str,
+        parts: &[(u32, String)],
+    ) -> ObjectResult<()> {
+        let completed = parts
+            .iter()
+            .map(|(n, etag)| {
+                CompletedPart::builder()
+                    .part_number(*n as i32)
+                    .e_tag(format!("\"{}\"", unquote(etag)))
+                    .build()
+            })
+            .collect();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.uploads)
+            .key(key)
+            .upload_id(multipart_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(completed))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn abort_multipart(&self, key: &str, multipart_id: &str) -> ObjectResult<()> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(&self.uploads)
+            .key(key)
+            .upload_id(multipart_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn head(&self, bucket: Bucket, key: &str) -> ObjectResult<Option<ObjectInfo>> {
+        match self
+            .client
+            .head_object()
+            .bucket(self.bucket(bucket))
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(ObjectInfo {
+                size: out.content_length().unwrap_or(0).max(0) as u64,
+                etag: unquote(out.e_tag().unwrap_or_default()),
+            })),
+            Err(e) => match classify(e) {
+                ObjectError::NotFound => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn get(&self, bucket: Bucket, key: &str, max_bytes: u64) -> ObjectResult<Bytes> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(self.bucket(bucket))
+            .key(key)
+            .send()
+            .await
+            .map_err(classify)?;
+        let len = out.content_length().unwrap_or(0).max(0) as u64;
+        if len > max_bytes {
+            return Err(ObjectError::TooLarge(len));
+        }
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| ObjectError::Unavailable(e.to_string()))?;
+        let bytes = body.into_bytes();
+        if bytes.len() as u64 > max_bytes {
+            return Err(ObjectError::TooLarge(bytes.len() as u64));
+        }
+        Ok(bytes)
+    }
+
+    async fn put(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> ObjectResult<()> {
+        self.client
+            .put_object()
+            .bucket(self.bucket(bucket))
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn delete(&self, bucket: Bucket, key: &str) -> ObjectResult<()> {
+        self.client
+            .delete_object()
+            .bucket(self.bucket(bucket))
+            .key(key)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn presign_get(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        expires_in: Duration,
+    ) -> ObjectResult<Presigned> {
+        let cache_key = (bucket, key.to_owned());
+        let now = Utc::now();
+        let min_left =
+            chrono::Duration::from_std(expires_in.mul_f64(REUSE_WHILE_LEFT)).unwrap_or_default();
+        let cached = self
+            .presigned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&cache_key)
+            .cloned();
+        if let Some(hit) = cached.filter(|hit| hit.expires_at - now > min_left) {
+            return Ok(hit);
+        }
+        let req = self
+            .client
+            .get_object()
+            .bucket(self.bucket(bucket))
+            .key(key)
+            .presigned(presign_config(expires_in)?)
+            .await
+            .map_err(classify)?;
+        let signed = Presigned {
+            url: req.uri().to_owned(),
+            expires_at: expiry(expires_in),
+        };
+        let mut cache = self.presigned.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= PRESIGN_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(cache_key, signed.clone());
+        Ok(signed)
+    }
+}

@@ -1,0 +1,146 @@
+//! Accounts: registration, login (with throttling), bearer-token authentication, the first admin.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::Utc;
+use serde::Serialize;
+
+use super::{App, AppError, AppResult};
+use crate::domain::{DEFAULT_TIER, Password, Role, User, Username};
+use crate::ports::StoreError;
+
+fn argon2() -> Argon2<'static> {
+    // OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn new_salt() -> AppResult<SaltString> {
+    SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| AppError::Internal(format!("salt: {e}")))
+}
+
+async fn hash_password(password: Password) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = new_salt()?;
+        argon2()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// Verifies against `hash`, or against a dummy hash when the user does not exist, so both cases cost the same.
+async fn verify_password(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let dummy = DUMMY.get_or_init(|| {
+            let Ok(salt) = new_salt() else {
+                return String::new();
+            };
+            argon2()
+                .hash_password(b"dummy-password", &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        });
+        let exists = hash.is_some();
+        let text = hash.unwrap_or_else(|| dummy.clone());
+        let Ok(parsed) = PasswordHash::new(&text) else {
+            return false;
+        };
+        argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && exists
+    })
+    .await
+    .unwrap_or(false)
+}
+
+pub async fn register(app: &App, username: &str, password: &str) -> AppResult<User> {
+    let username = Username::parse(username)?;
+    let password = Password::parse(password)?;
+    let user = User {
+        username,
+        password_hash: hash_password(password).await?,
+        tier: DEFAULT_TIER.to_owned(),
+        role: Role::User,
+        created_at: Utc::now(),
+    };
+    match app.users.create_user(&user).await {
+        Ok(()) => Ok(user),
+        Err(StoreError::AlreadyExists) => Err(AppError::conflict(
+            "username_taken",
+            "that username is taken",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+/// Issues a token. Wrong passwords count against the username; past the limit every attempt for
+/// that username is a 429 until the window moves on. A correct password clears the count.
+pub async fn login(app: &App, username: &str, password: &str) -> AppResult<TokenView> {
+    let key = username.to_lowercase();
+    app.login_throttle
+        .check(&key)
+        .map_err(|retry_after| AppError::Throttled { retry_after })?;
+    let user = match Username::parse(username) {
+        Ok(name) => app.users.get_user(name.as_str()).await?,
+        Err(_) => None,
+    };
+    let ok = verify_password(
+        password.to_owned(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
+    let Some(user) = user.filter(|_| ok) else {
+        app.login_throttle.record(&key);
+        return Err(AppError::Unauthorized);
+    };
+    app.login_throttle.forget(&key);
+    Ok(TokenView {
+        access_token: app.tokens.issue(user.username.as_str())?,
+        token_type: "Bearer",
+        expires_in: app.tokens.ttl_secs,
+    })
+}
+
+/// The user behind a bearer token; deleted users and bad tokens are `Unauthorized`.
+pub async fn authenticate(app: &App, token: &str) -> AppResult<User> {
+    let username = app.tokens.verify(token)?;
+    app.users
+        .get_user(&username)
+        .await?
+        .ok_or(AppError::Unauthorized)
+}
+
+/// Makes sure an admin `username` with `password` exists (`IMAGEGRAM_ADMIN`); an existing account
+/// is promoted and its password reset.
+pub async fn ensure_admin(app: &App, username: &str, password: &str) -> AppResult<User> {
+    let name = Username::parse(username)?;
+    let hash = hash_password(Password::parse(password)?).await?;
+    if let Some(mut user) = app.users.get_user(name.as_str()).await? {
+        user.role = Role::Admin;
+        user.password_hash = hash;
+        app.users.update_user(&user).await?;
+        return Ok(user);
+    }
+    let user = User {
+        username: name,
+        password_hash: hash,
+        tier: DEFAULT_TIER.to_owned(),
+        role: Role::Admin,
+        created_at: Utc::now(),
+    };
+    app.users.create_user(&user).await?;
+    Ok(user)
+}

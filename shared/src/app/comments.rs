@@ -1,0 +1,78 @@
+//! Comments on posts; count and recent comments are kept exact by the store's atomic updates.
+
+use chrono::Utc;
+
+use super::views::{CommentView, ListView};
+use super::{App, AppError, AppResult, can_manage, page_limit};
+use crate::domain::{Comment, CommentText, Id, MediaStatus, User};
+use crate::ports::StoreError;
+
+pub async fn create(app: &App, user: &User, post_id: &str, text: &str) -> AppResult<CommentView> {
+    let text = CommentText::parse(text)?;
+    let post = super::posts::visible(app, user, post_id).await?;
+    if post.status != MediaStatus::Ready {
+        return Err(AppError::conflict(
+            "post_not_ready",
+            "comments open once the post's image is ready",
+        ));
+    }
+    app.comment_throttle
+        .hit(user.username.as_str())
+        .map_err(|retry_after| AppError::Throttled { retry_after })?;
+    let comment = Comment {
+        id: Id::generate(),
+        post_id: post.id,
+        author: user.username.clone(),
+        text: text.into_inner(),
+        created_at: Utc::now(),
+    };
+    app.posts.add_comment(&comment).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("post"),
+        other => other.into(),
+    })?;
+    Ok(CommentView::from(&comment))
+}
+
+pub async fn list(
+    app: &App,
+    viewer: &User,
+    post_id: &str,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> AppResult<ListView<CommentView>> {
+    let post = super::posts::visible(app, viewer, post_id).await?;
+    let limit = page_limit(limit)?;
+    let binding = format!("comments|{}", post.id);
+    let after = cursor.map(|c| app.cursors.open(&binding, c)).transpose()?;
+    let page = app
+        .posts
+        .list_comments(post.id, limit, after.as_deref())
+        .await?;
+    Ok(ListView {
+        items: page.items.iter().map(CommentView::from).collect(),
+        next_cursor: page.next.map(|k| app.cursors.seal(&binding, &k)),
+    })
+}
+
+/// Allowed for the comment's author, the post's author and admins.
+pub async fn delete(app: &App, viewer: &User, post_id: &str, comment_id: &str) -> AppResult<()> {
+    let post = super::posts::visible(app, viewer, post_id).await?;
+    let comment_id = Id::parse(comment_id).ok_or(AppError::NotFound("comment"))?;
+    let comment = app
+        .posts
+        .get_comment(post.id, comment_id)
+        .await?
+        .ok_or(AppError::NotFound("comment"))?;
+    if !can_manage(viewer, &comment.author) && !can_manage(viewer, &post.author) {
+        return Err(AppError::Forbidden(
+            "only the comment's author, the post's author or an admin may delete it",
+        ));
+    }
+    app.posts
+        .delete_comment(post.id, comment.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("comment"),
+            other => other.into(),
+        })
+}

@@ -1,0 +1,123 @@
+//! Use cases: plain async functions over the ports, one module per resource.
+
+pub mod accounts;
+pub mod comments;
+pub mod error;
+pub mod posts;
+pub mod resize;
+pub mod throttle;
+pub mod tokens;
+pub mod uploads;
+pub mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::{AppError, AppResult};
+pub use throttle::Throttle;
+pub use tokens::TokenKeys;
+
+use crate::domain::{CursorKey, Role, User};
+use crate::imaging::Limits;
+use crate::ports::{MediaStore, ObjectStore, PostStore, UserStore};
+
+/// Tunables with the defaults the API contract implies.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Size of every multipart part but the last (S3 needs ≥ 5 MiB).
+    pub part_size: u64,
+    /// Life of presigned part URLs.
+    pub upload_url_ttl: Duration,
+    /// Life of presigned rendition URLs in answers.
+    pub media_url_ttl: Duration,
+    pub image_limits: Limits,
+    /// Failed logins per username per window before 429.
+    pub login_failures: usize,
+    pub login_window: Duration,
+    /// Comments per user per window before 429.
+    pub comments_per_window: usize,
+    pub comment_window: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            part_size: 8 * 1024 * 1024,
+            upload_url_ttl: Duration::from_secs(3600),
+            media_url_ttl: Duration::from_secs(6 * 3600),
+            image_limits: Limits::default(),
+            login_failures: 10,
+            login_window: Duration::from_secs(15 * 60),
+            comments_per_window: 60,
+            comment_window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Everything a use case may touch. Cheap to share behind an `Arc`.
+pub struct App {
+    pub users: Arc<dyn UserStore>,
+    pub media: Arc<dyn MediaStore>,
+    pub posts: Arc<dyn PostStore>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub tokens: TokenKeys,
+    pub cursors: CursorKey,
+    pub settings: Settings,
+    pub login_throttle: Throttle,
+    pub comment_throttle: Throttle,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keys an instance signs with: tokens, cursors and the embedded endpoint's credentials.
+#[derive(Clone)]
+pub struct Secrets {
+    pub jwt: Vec<u8>,
+    pub cursor: [u8; 32],
+}
+
+impl App {
+    pub fn new(
+        users: Arc<dyn UserStore>,
+        media: Arc<dyn MediaStore>,
+        posts: Arc<dyn PostStore>,
+        objects: Arc<dyn ObjectStore>,
+        secrets: &Secrets,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            users,
+            media,
+            posts,
+            objects,
+            tokens: TokenKeys::new(&secrets.jwt, 24 * 3600),
+            cursors: CursorKey::new(secrets.cursor),
+            login_throttle: Throttle::new(settings.login_failures, settings.login_window),
+            comment_throttle: Throttle::new(settings.comments_per_window, settings.comment_window),
+            settings,
+        }
+    }
+}
+
+/// Owners and admins may see and manage a user's objects.
+pub fn can_manage(viewer: &User, owner: &crate::domain::Username) -> bool {
+    viewer.role == Role::Admin || &viewer.username == owner
+}
+
+/// `limit` of a list: 1..100, default 20.
+pub fn page_limit(limit: Option<u32>) -> AppResult<u32> {
+    match limit {
+        None => Ok(20),
+        Some(n @ 1..=100) => Ok(n),
+        Some(_) => Err(AppError::bad_request(
+            "invalid_limit",
+            "limit must be between 1 and 100",
+        )),
+    }
+}

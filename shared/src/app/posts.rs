@@ -1,0 +1,113 @@
+//! Posts and the feed.
+
+use chrono::Utc;
+
+use super::views::{ListView, PostView, post_view};
+use super::{App, AppError, AppResult, can_manage, page_limit};
+use crate::domain::{Caption, FeedSort, Id, MediaStatus, Post, UploadStatus, User, Username};
+use crate::ports::{FeedQuery, StoreError};
+
+pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> AppResult<PostView> {
+    let caption = Caption::parse(caption)?;
+    let upload = super::uploads::owned(app, user, upload_id).await?;
+    if upload.owner != user.username {
+        return Err(AppError::NotFound("upload"));
+    }
+    if upload.status == UploadStatus::Aborted {
+        return Err(AppError::conflict(
+            "upload_aborted",
+            "the upload was aborted",
+        ));
+    }
+    let post = Post {
+        id: Id::generate(),
+        author: user.username.clone(),
+        caption: caption.into_inner(),
+        image_id: upload.id,
+        status: MediaStatus::Processing,
+        failure: None,
+        comment_count: 0,
+        recent_comments: Vec::new(),
+        created_at: Utc::now(),
+    };
+    let stored = app.posts.create_post(&post).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("upload"),
+        other => other.into(),
+    })?;
+    post_view(app, &stored).await
+}
+
+/// A post the viewer may see: ready posts for everyone, others only for their author and admins.
+pub async fn visible(app: &App, viewer: &User, id: &str) -> AppResult<Post> {
+    let id = Id::parse(id).ok_or(AppError::NotFound("post"))?;
+    match app.posts.get_post(id).await? {
+        Some(p) if p.status == MediaStatus::Ready || can_manage(viewer, &p.author) => Ok(p),
+        _ => Err(AppError::NotFound("post")),
+    }
+}
+
+pub async fn get(app: &App, viewer: &User, id: &str) -> AppResult<PostView> {
+    let post = visible(app, viewer, id).await?;
+    post_view(app, &post).await
+}
+
+pub async fn delete(app: &App, viewer: &User, id: &str) -> AppResult<()> {
+    let post = visible(app, viewer, id).await?;
+    if !can_manage(viewer, &post.author) {
+        return Err(AppError::Forbidden("only its author can delete a post"));
+    }
+    match app.posts.delete_post(post.id).await {
+        Ok(()) | Err(StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn binding(sort: FeedSort, author: Option<&Username>) -> String {
+    format!(
+        "posts|{}|{}",
+        sort.as_str(),
+        author.map(Username::as_str).unwrap_or("")
+    )
+}
+
+pub async fn list(
+    app: &App,
+    sort: Option<&str>,
+    author: Option<&str>,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> AppResult<ListView<PostView>> {
+    let sort = match sort {
+        None | Some("comments") => FeedSort::Comments,
+        Some("new") => FeedSort::New,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "invalid_sort",
+                "sort must be `comments` or `new`",
+            ));
+        }
+    };
+    let author = match author {
+        None => None,
+        Some(a) => Some(
+            Username::parse(a).map_err(|e| AppError::bad_request("invalid_author", e.message))?,
+        ),
+    };
+    let limit = page_limit(limit)?;
+    let binding = binding(sort, author.as_ref());
+    let after = cursor.map(|c| app.cursors.open(&binding, c)).transpose()?;
+    let query = FeedQuery {
+        sort,
+        author,
+        limit,
+    };
+    let page = app.posts.list_posts(&query, after.as_deref()).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for p in &page.items {
+        items.push(post_view(app, p).await?);
+    }
+    Ok(ListView {
+        items,
+        next_cursor: page.next.map(|k| app.cursors.seal(&binding, &k)),
+    })
+}

@@ -1,0 +1,189 @@
+//! The resize handler: an S3 object-created event in, renditions and one state change out.
+//!
+//! The same function runs in the resize Lambda and, fed by the embedded endpoint, in `imagegram
+//! serve`. Events arrive at least once and in any order, so it is idempotent: rendition keys are
+//! deterministic (a rerun overwrites), and `finish_image` changes state only from `processing`.
+//! It returns `Err` only for what a retry can fix (a store or bucket being unavailable).
+
+use aws_lambda_events::s3::S3Event;
+use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+use super::App;
+use super::views::feed_rendition_key;
+use crate::domain::{Failure, Id, MediaStatus, Outcome};
+use crate::imaging::{self, ImageError, RenditionSpec, Size};
+use crate::ports::{Bucket, ObjectError, StoreError};
+
+/// A failure worth retrying: the event should be delivered again.
+#[derive(Debug, thiserror::Error)]
+#[error("transient failure, retry: {0}")]
+pub struct Retry(pub String);
+
+impl From<StoreError> for Retry {
+    fn from(e: StoreError) -> Self {
+        Retry(e.to_string())
+    }
+}
+
+impl From<ObjectError> for Retry {
+    fn from(e: ObjectError) -> Self {
+        Retry(e.to_string())
+    }
+}
+
+const KEY_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b' ');
+
+/// Encodes a key the way S3 puts it in event notifications (form encoding: space → `+`).
+pub fn encode_event_key(key: &str) -> String {
+    utf8_percent_encode(key, KEY_SAFE)
+        .to_string()
+        .replace(' ', "+")
+}
+
+/// Decodes an event key (`+` → space, then `%XX`), once, at the edge.
+pub fn decode_event_key(key: &str) -> Option<String> {
+    percent_decode_str(&key.replace('+', " "))
+        .decode_utf8()
+        .ok()
+        .map(|k| k.into_owned())
+}
+
+/// The image id of an uploads-bucket key `uploads/{owner}/{id}`; anything else is not ours.
+pub fn image_id_of(key: &str) -> Option<(String, Id)> {
+    let rest = key.strip_prefix("uploads/")?;
+    let (owner, id) = rest.split_once('/')?;
+    Some((owner.to_owned(), Id::parse(id)?))
+}
+
+/// Handles every record of `event` that names an object under `uploads/` in `uploads_bucket`.
+pub async fn handle_event(app: &App, uploads_bucket: &str, event: &S3Event) -> Result<(), Retry> {
+    for record in &event.records {
+        let bucket = record.s3.bucket.name.as_deref().unwrap_or_default();
+        let raw_key = record.s3.object.key.as_deref().unwrap_or_default();
+        let Some(key) = decode_event_key(raw_key) else {
+            tracing::warn!(raw_key, "ignoring an event key that is not valid UTF-8");
+            continue;
+        };
+        if bucket != uploads_bucket {
+            tracing::warn!(bucket, "ignoring an event from another bucket");
+            continue;
+        }
+        let Some((owner, id)) = image_id_of(&key) else {
+            tracing::info!(key, "ignoring a key outside uploads/{{owner}}/{{id}}");
+            continue;
+        };
+        process(app, &owner, id).await?;
+    }
+    Ok(())
+}
+
+fn failed(e: &ImageError) -> Outcome {
+    Outcome::Failed(Failure {
+        code: e.code().to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Turns the uploaded object of image `id` into its renditions, once.
+pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
+    let Some(image) = app.media.get_image(id).await? else {
+        tracing::info!(%id, "no image for this object (deleted or unknown): nothing to do");
+        return Ok(());
+    };
+    if image.status != MediaStatus::Processing || image.owner.as_str() != owner {
+        return Ok(());
+    }
+    let Some(upload) = app.media.get_upload(id).await? else {
+        return Ok(());
+    };
+    let limits = app.settings.image_limits;
+    let max = upload.size.min(limits.max_bytes);
+    let bytes = match app
+        .objects
+        .get(Bucket::Uploads, &upload.object_key, max)
+        .await
+    {
+        Ok(b) => b,
+        Err(ObjectError::TooLarge(n)) => {
+            let e = ImageError::TooLarge { bytes: n };
+            app.media.finish_image(id, &failed(&e)).await?;
+            return Ok(());
+        }
+        Err(ObjectError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let specs = vec![RenditionSpec {
+        name: "600x600".into(),
+        size: Size::Cover {
+            width: 600,
+            height: 600,
+        },
+    }];
+    let rendered = tokio::task::spawn_blocking(move || imaging::render(&bytes, &limits, &specs))
+        .await
+        .map_err(|e| Retry(format!("render task: {e}")))?;
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(%id, code = e.code(), "image refused");
+            app.media.finish_image(id, &failed(&e)).await?;
+            return Ok(());
+        }
+    };
+    for r in rendered.renditions {
+        app.objects
+            .put(
+                Bucket::Renditions,
+                &feed_rendition_key(&id),
+                Bytes::from(r.jpeg),
+                "image/jpeg",
+            )
+            .await?;
+    }
+    app.media
+        .finish_image(
+            id,
+            &Outcome::Ready {
+                width: rendered.width,
+                height: rendered.height,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_keys_round_trip_and_decode_like_s3() {
+        let key = "uploads/alice/my photo+1.jpg";
+        let encoded = encode_event_key(key);
+        assert_eq!(encoded, "uploads/alice/my+photo%2B1.jpg");
+        assert_eq!(decode_event_key(&encoded).unwrap(), key);
+        assert_eq!(
+            decode_event_key("uploads%2Falice%2Fx").unwrap(),
+            "uploads/alice/x"
+        );
+    }
+
+    #[test]
+    fn only_upload_keys_with_ids_are_ours() {
+        let id = Id::generate();
+        assert_eq!(
+            image_id_of(&format!("uploads/alice/{id}")),
+            Some(("alice".into(), id))
+        );
+        assert_eq!(image_id_of(&format!("renditions/alice/{id}")), None);
+        assert_eq!(image_id_of("uploads/alice/not-an-id"), None);
+        assert_eq!(image_id_of(&format!("uploads/{id}")), None);
+    }
+}

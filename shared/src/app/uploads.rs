@@ -1,0 +1,338 @@
+//! Uploads: declare, re-sign, inspect, complete and abort S3 multipart uploads done by the client.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::views::rfc3339;
+use super::{App, AppError, AppResult, can_manage};
+use crate::domain::{Id, Image, MediaStatus, Upload, UploadStatus, User, part_count};
+use crate::ports::PartInfo;
+
+pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
+const MAX_PARTS: u32 = 10_000;
+
+const ACCEPTED_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/jpg",
+    "image/pjpeg",
+    "image/bmp",
+    "image/x-bmp",
+    "image/x-ms-bmp",
+];
+
+#[derive(Debug, Serialize)]
+pub struct PartUrl {
+    pub number: u32,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreatedUpload {
+    pub id: String,
+    pub part_size: u64,
+    pub parts: Vec<PartUrl>,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReceivedPart {
+    pub number: u32,
+    pub etag: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UploadView {
+    pub id: String,
+    pub status: UploadStatus,
+    pub size: u64,
+    pub part_size: u64,
+    pub parts_received: Vec<ReceivedPart>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartUrls {
+    pub parts: Vec<PartUrl>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Completed {
+    pub id: String,
+    pub status: UploadStatus,
+}
+
+/// The object key of an upload: built from ids only, never from the client's filename.
+pub fn object_key(owner: &str, id: &Id) -> String {
+    format!("uploads/{owner}/{id}")
+}
+
+pub async fn create(
+    app: &App,
+    user: &User,
+    filename: &str,
+    content_type: &str,
+    size: u64,
+) -> AppResult<CreatedUpload> {
+    if size == 0 {
+        return Err(AppError::invalid("size", "must be at least 1 byte"));
+    }
+    if size > MAX_UPLOAD_BYTES {
+        return Err(AppError::TooLarge(format!(
+            "uploads are limited to {MAX_UPLOAD_BYTES} bytes (100 MiB)"
+        )));
+    }
+    let filename_len = filename.chars().count();
+    if filename_len == 0 || filename_len > 255 {
+        return Err(AppError::invalid(
+            "filename",
+            "must be 1..255 characters long",
+        ));
+    }
+    let content_type = content_type.trim().to_ascii_lowercase();
+    if !ACCEPTED_TYPES.contains(&content_type.as_str()) {
+        return Err(AppError::UnsupportedFormat(
+            "only png, jpeg and bmp images are accepted".into(),
+        ));
+    }
+    let id = Id::generate();
+    let key = object_key(user.username.as_str(), &id);
+    let part_size = app
+        .settings
+        .part_size
+        .max(size.div_ceil(u64::from(MAX_PARTS)));
+    let multipart_id = app.objects.start_multipart(&key, &content_type).await?;
+    let now = Utc::now();
+    let upload = Upload {
+        id,
+        owner: user.username.clone(),
+        object_key: key,
+        multipart_id,
+        filename: filename.to_owned(),
+        content_type,
+        size,
+        part_size,
+        status: UploadStatus::Uploading,
+        created_at: now,
+    };
+    let image = Image {
+        id,
+        owner: user.username.clone(),
+        status: MediaStatus::Processing,
+        failure: None,
+        width: None,
+        height: None,
+        created_at: now,
+    };
+    app.media.create_upload(&upload, &image).await?;
+    let numbers: Vec<u32> = (1..=part_count(size, part_size)).collect();
+    let (parts, expires_at) = sign_parts(app, &upload, &numbers).await?;
+    Ok(CreatedUpload {
+        id: id.to_string(),
+        part_size,
+        parts,
+        expires_at,
+    })
+}
+
+async fn sign_parts(
+    app: &App,
+    upload: &Upload,
+    numbers: &[u32],
+) -> AppResult<(Vec<PartUrl>, String)> {
+    let mut parts = Vec::with_capacity(numbers.len());
+    let mut expires_at = Utc::now();
+    for &number in numbers {
+        let length = upload
+            .part_length(number)
+            .ok_or_else(|| AppError::invalid("numbers", "outside the upload"))?;
+        let signed = app
+            .objects
+            .presign_part(
+                &upload.object_key,
+                &upload.multipart_id,
+                number,
+                length,
+                app.settings.upload_url_ttl,
+            )
+            .await?;
+        expires_at = signed.expires_at;
+        parts.push(PartUrl {
+            number,
+            url: signed.url,
+        });
+    }
+    Ok((parts, rfc3339(expires_at)))
+}
+
+/// The caller's upload, or `NotFound` (also for someone else's, so ids leak nothing).
+pub async fn owned(app: &App, user: &User, id: &str) -> AppResult<Upload> {
+    let id = Id::parse(id).ok_or(AppError::NotFound("upload"))?;
+    match app.media.get_upload(id).await? {
+        Some(u) if can_manage(user, &u.owner) => Ok(u),
+        _ => Err(AppError::NotFound("upload")),
+    }
+}
+
+async fn received(app: &App, upload: &Upload) -> AppResult<Vec<PartInfo>> {
+    if upload.status != UploadStatus::Uploading {
+        return Ok(Vec::new());
+    }
+    Ok(app
+        .objects
+        .list_parts(&upload.object_key, &upload.multipart_id)
+        .await?)
+}
+
+pub async fn status(app: &App, user: &User, id: &str) -> AppResult<UploadView> {
+    let upload = owned(app, user, id).await?;
+    let parts = received(app, &upload).await?;
+    Ok(UploadView {
+        id: upload.id.to_string(),
+        status: upload.status,
+        size: upload.size,
+        part_size: upload.part_size,
+        parts_received: parts
+            .into_iter()
+            .map(|p| ReceivedPart {
+                number: p.number,
+                etag: p.etag,
+                size: p.size,
+            })
+            .collect(),
+    })
+}
+
+pub async fn resign(app: &App, user: &User, id: &str, numbers: &[u32]) -> AppResult<PartUrls> {
+    let upload = owned(app, user, id).await?;
+    if upload.status != UploadStatus::Uploading {
+        return Err(AppError::conflict(
+            "upload_closed",
+            "the upload is no longer accepting parts",
+        ));
+    }
+    if numbers.is_empty() {
+        return Err(AppError::invalid("numbers", "name at least one part"));
+    }
+    let count = upload.part_count();
+    if let Some(bad) = numbers.iter().find(|n| **n == 0 || **n > count) {
+        return Err(AppError::invalid(
+            "numbers",
+            format!("part {bad} is outside 1..{count}"),
+        ));
+    }
+    let unique: Vec<u32> = numbers
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (parts, _) = sign_parts(app, &upload, &unique).await?;
+    Ok(PartUrls { parts })
+}
+
+pub async fn complete(
+    app: &App,
+    user: &User,
+    id: &str,
+    parts: &[(u32, String)],
+) -> AppResult<Completed> {
+    let upload = owned(app, user, id).await?;
+    match upload.status {
+        UploadStatus::Uploaded => {
+            return Ok(Completed {
+                id: upload.id.to_string(),
+                status: UploadStatus::Uploaded,
+            });
+        }
+        UploadStatus::Aborted => {
+            return Err(AppError::conflict(
+                "upload_aborted",
+                "the upload was aborted",
+            ));
+        }
+        UploadStatus::Uploading => {}
+    }
+    let count = upload.part_count();
+    let mut given: Vec<(u32, String)> = parts.to_vec();
+    given.sort_by_key(|p| p.0);
+    let numbers: Vec<u32> = given.iter().map(|p| p.0).collect();
+    if numbers != (1..=count).collect::<Vec<_>>() {
+        return Err(AppError::bad_request(
+            "invalid_part",
+            format!("name each of the parts 1..{count} exactly once"),
+        ));
+    }
+    let stored = received(app, &upload).await?;
+    let stored_bytes: u64 = stored.iter().map(|p| p.size).sum();
+    if stored_bytes > upload.size {
+        return Err(AppError::TooLarge(format!(
+            "{stored_bytes} bytes were uploaded but {} were declared",
+            upload.size
+        )));
+    }
+    for (number, etag) in &given {
+        let Some(part) = stored.iter().find(|p| p.number == *number) else {
+            return Err(AppError::bad_request(
+                "invalid_part",
+                format!("part {number} has not been uploaded"),
+            ));
+        };
+        if part.etag != etag.trim_matches('"') {
+            return Err(AppError::bad_request(
+                "invalid_part",
+                format!("the ETag of part {number} does not match"),
+            ));
+        }
+        if Some(part.size) != upload.part_length(*number) {
+            return Err(AppError::bad_request(
+                "invalid_part",
+                format!("part {number} has the wrong size"),
+            ));
+        }
+    }
+    app.objects
+        .complete_multipart(&upload.object_key, &upload.multipart_id, &given)
+        .await?;
+    app.media
+        .set_upload_status(upload.id, UploadStatus::Uploading, UploadStatus::Uploaded)
+        .await?;
+    Ok(Completed {
+        id: upload.id.to_string(),
+        status: UploadStatus::Uploaded,
+    })
+}
+
+pub async fn abort(app: &App, user: &User, id: &str) -> AppResult<()> {
+    let upload = owned(app, user, id).await?;
+    match upload.status {
+        UploadStatus::Aborted => Ok(()),
+        UploadStatus::Uploaded => Err(AppError::conflict(
+            "upload_completed",
+            "a completed upload cannot be aborted",
+        )),
+        UploadStatus::Uploading => {
+            match app
+                .objects
+                .abort_multipart(&upload.object_key, &upload.multipart_id)
+                .await
+            {
+                Ok(()) | Err(crate::ports::ObjectError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+            app.media
+                .set_upload_status(upload.id, UploadStatus::Uploading, UploadStatus::Aborted)
+                .await?;
+            let failure = crate::domain::Failure {
+                code: "aborted".into(),
+                message: "the upload was aborted".into(),
+            };
+            app.media
+                .finish_image(upload.id, &crate::domain::Outcome::Failed(failure))
+                .await?;
+            Ok(())
+        }
+    }
+}

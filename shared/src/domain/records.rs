@@ -1,0 +1,240 @@
+//! The records the stores keep: users, uploads, images, posts and comments.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Id, Username};
+
+/// The builtin tier a new account gets.
+pub const DEFAULT_TIER: &str = "Basic";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub username: Username,
+    /// PHC string of an argon2id hash.
+    pub password_hash: String,
+    pub tier: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadStatus {
+    Uploading,
+    Uploaded,
+    Aborted,
+}
+
+impl UploadStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UploadStatus::Uploading => "uploading",
+            UploadStatus::Uploaded => "uploaded",
+            UploadStatus::Aborted => "aborted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "uploading" => Some(Self::Uploading),
+            "uploaded" => Some(Self::Uploaded),
+            "aborted" => Some(Self::Aborted),
+            _ => None,
+        }
+    }
+}
+
+/// A declared multipart upload into the uploads bucket at `object_key`.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub id: Id,
+    pub owner: Username,
+    pub object_key: String,
+    /// The object store's multipart upload id.
+    pub multipart_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub part_size: u64,
+    pub status: UploadStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Upload {
+    /// Number of parts the declared size needs (every part `part_size` bytes but the last).
+    pub fn part_count(&self) -> u32 {
+        part_count(self.size, self.part_size)
+    }
+
+    /// Exact byte length of part `number` (1-based), or `None` outside the upload's parts.
+    pub fn part_length(&self, number: u32) -> Option<u64> {
+        if number == 0 || number > self.part_count() {
+            return None;
+        }
+        let start = u64::from(number - 1) * self.part_size;
+        Some((self.size - start).min(self.part_size))
+    }
+}
+
+pub fn part_count(size: u64, part_size: u64) -> u32 {
+    u32::try_from(size.div_ceil(part_size.max(1))).unwrap_or(u32::MAX)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaStatus {
+    Processing,
+    Ready,
+    Failed,
+}
+
+impl MediaStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MediaStatus::Processing => "processing",
+            MediaStatus::Ready => "ready",
+            MediaStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "processing" => Some(Self::Processing),
+            "ready" => Some(Self::Ready),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// Why an image could not be used, in words its owner can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+}
+
+/// The processing state of one uploaded object (id = the upload's id).
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub id: Id,
+    pub owner: Username,
+    pub status: MediaStatus,
+    pub failure: Option<Failure>,
+    /// Upright size of the original, once decoded.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How processing ended, applied by [`crate::ports::MediaStore::finish_image`].
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Ready { width: u32, height: u32 },
+    Failed(Failure),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: Id,
+    pub post_id: Id,
+    pub author: Username,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub id: Id,
+    pub author: Username,
+    pub caption: String,
+    pub image_id: Id,
+    pub status: MediaStatus,
+    pub failure: Option<Failure>,
+    pub comment_count: u64,
+    /// The two newest comments, newest first.
+    pub recent_comments: Vec<Comment>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedSort {
+    #[default]
+    Comments,
+    New,
+}
+
+impl FeedSort {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FeedSort::Comments => "comments",
+            FeedSort::New => "new",
+        }
+    }
+}
+
+/// One page of a list and the store's continuation key for the next one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(size: u64, part_size: u64) -> Upload {
+        Upload {
+            id: Id::generate(),
+            owner: Username::from_trusted("alice".into()),
+            object_key: String::new(),
+            multipart_id: String::new(),
+            filename: String::new(),
+            content_type: String::new(),
+            size,
+            part_size,
+            status: UploadStatus::Uploading,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn part_lengths_cover_the_declared_size_exactly() {
+        let u = upload(20, 8);
+        assert_eq!(u.part_count(), 3);
+        assert_eq!(u.part_length(1), Some(8));
+        assert_eq!(u.part_length(3), Some(4));
+        assert_eq!(u.part_length(0), None);
+        assert_eq!(u.part_length(4), None);
+        let exact = upload(16, 8);
+        assert_eq!(exact.part_count(), 2);
+        assert_eq!(exact.part_length(2), Some(8));
+    }
+}

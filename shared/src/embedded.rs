@@ -1,0 +1,177 @@
+//! The one-machine shape: SQLite + the embedded S3 endpoint + an in-process resize queue + the API.
+//!
+//! Object-created notifications come from the embedded endpoint itself (the `StrictFs` wrapper
+//! emits an `S3Event` when a multipart upload completes or an object is PUT into the uploads
+//! bucket), so the resize handler is driven exactly as the Lambda is on AWS.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::s3::S3Event;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::adapters::local_s3::{self, LocalS3, RENDITIONS_BUCKET, UPLOADS_BUCKET};
+use crate::adapters::s3::S3Objects;
+use crate::adapters::sqlite::Sqlite;
+use crate::app::{App, Secrets, Settings, accounts, resize};
+use crate::config::ServeConfig;
+
+/// Keys generated into the data dir on first start and kept across restarts.
+#[derive(Serialize, Deserialize)]
+struct StoredSecrets {
+    jwt: String,
+    cursor: String,
+    s3_access_key: String,
+    s3_secret_key: String,
+}
+
+fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn load_secrets(dir: &Path) -> anyhow::Result<StoredSecrets> {
+    let path = dir.join("secrets.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(serde_json::from_str(&text)?);
+    }
+    let s = StoredSecrets {
+        jwt: random_hex(32),
+        cursor: random_hex(32),
+        s3_access_key: format!("IG{}", random_hex(9).to_uppercase()),
+        s3_secret_key: random_hex(20),
+    };
+    let tmp = dir.join("secrets.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&s)?)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    Ok(s)
+}
+
+fn hex32(text: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<_, _>>()?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("secret must be 32 bytes"))
+}
+
+/// A running instance: the API address, the embedded S3 endpoint, and the shared use-case state.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub s3: LocalS3,
+    pub app: Arc<App>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Waits until the API server stops (after the shutdown signal).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// Starts everything; the API stops when `shutdown` resolves, after in-flight requests finish.
+pub async fn start(
+    config: &ServeConfig,
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Running> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let secrets = load_secrets(&config.data_dir)?;
+    let store = Sqlite::open(&config.data_dir.join("imagegram.sqlite3"))?;
+
+    let (events_tx, events_rx) = mpsc::unbounded_channel::<S3Event>();
+    let s3 = local_s3::start(
+        &config.data_dir.join("objects"),
+        config.s3_addr,
+        &secrets.s3_access_key,
+        &secrets.s3_secret_key,
+        Some(events_tx),
+    )
+    .await?;
+    let client =
+        S3Objects::local_client(&s3.endpoint, &secrets.s3_access_key, &secrets.s3_secret_key);
+    let objects = S3Objects::new(client, UPLOADS_BUCKET, RENDITIONS_BUCKET);
+
+    let store = Arc::new(store);
+    let keys = Secrets {
+        jwt: secrets.jwt.into_bytes(),
+        cursor: hex32(&secrets.cursor)?,
+    };
+    let app = Arc::new(App::new(
+        store.clone(),
+        store.clone(),
+        store,
+        Arc::new(objects),
+        &keys,
+        settings,
+    ));
+
+    if let Some((name, password)) = &config.admin {
+        accounts::ensure_admin(&app, name, password)
+            .await
+            .map_err(|e| anyhow::anyhow!("IMAGEGRAM_ADMIN: {e}"))?;
+        tracing::info!(admin = %name, "admin account ready");
+    }
+
+    tokio::spawn(resize_worker(app.clone(), events_rx));
+
+    let listener = TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let router = crate::http::router(app.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    });
+    tracing::info!(api = %format!("http://{addr}"), s3 = %s3.endpoint, data_dir = %config.data_dir.display(), "imagegram is serving");
+    Ok(Running {
+        addr,
+        s3,
+        app,
+        server,
+    })
+}
+
+/// Feeds object-created events to the resize handler, a few at a time, retrying transient
+/// failures twice with backoff (as Lambda does for asynchronous invocations).
+async fn resize_worker(app: Arc<App>, mut events: mpsc::UnboundedReceiver<S3Event>) {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let permits = Arc::new(Semaphore::new(workers));
+    while let Some(event) = events.recv().await {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            for attempt in 0..3u32 {
+                match resize::handle_event(&app, UPLOADS_BUCKET, &event).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(attempt, error = %e, "resize failed; will retry");
+                        tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+                    }
+                }
+            }
+            tracing::error!("resize gave up after 3 attempts");
+        });
+    }
+}

@@ -1,0 +1,94 @@
+//! Routes: `/v1/uploads` (declare, inspect, re-sign parts, complete, abort).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::error::ApiResult;
+use super::extract::{Auth, Json};
+use crate::app::App;
+use crate::app::uploads::{self, Completed, CreatedUpload, PartUrls, UploadView};
+
+#[derive(Debug, Deserialize)]
+pub struct NewUpload {
+    filename: String,
+    content_type: String,
+    size: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Numbers {
+    numbers: Vec<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CompletedPart {
+    number: u32,
+    etag: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Complete {
+    parts: Vec<CompletedPart>,
+}
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/uploads", post(create))
+        .route("/v1/uploads/{id}", get(status).delete(abort))
+        .route("/v1/uploads/{id}/parts", post(resign))
+        .route("/v1/uploads/{id}/complete", post(complete))
+}
+
+async fn create(
+    State(app): State<Arc<App>>,
+    Auth(user): Auth,
+    Json(b): Json<NewUpload>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedUpload>)> {
+    let created = uploads::create(&app, &user, &b.filename, &b.content_type, b.size).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+async fn status(
+    State(app): State<Arc<App>>,
+    Auth(user): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<UploadView>> {
+    Ok(axum::Json(uploads::status(&app, &user, &id).await?))
+}
+
+async fn resign(
+    State(app): State<Arc<App>>,
+    Auth(user): Auth,
+    Path(id): Path<String>,
+    Json(b): Json<Numbers>,
+) -> ApiResult<axum::Json<PartUrls>> {
+    Ok(axum::Json(
+        uploads::resign(&app, &user, &id, &b.numbers).await?,
+    ))
+}
+
+async fn complete(
+    State(app): State<Arc<App>>,
+    Auth(user): Auth,
+    Path(id): Path<String>,
+    Json(b): Json<Complete>,
+) -> ApiResult<axum::Json<Completed>> {
+    let parts: Vec<(u32, String)> = b.parts.into_iter().map(|p| (p.number, p.etag)).collect();
+    Ok(axum::Json(
+        uploads::complete(&app, &user, &id, &parts).await?,
+    ))
+}
+
+async fn abort(
+    State(app): State<Arc<App>>,
+    Auth(user): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    uploads::abort(&app, &user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,165 @@
+//! Image pipeline public API: sniff, probe (header-only checks) and render (one decode, then
+//! every requested JPEG rendition from the same upright RGB pixels).
+//!
+//! Security properties (see shared/SECURITY.md, "Image inputs"):
+//! - the format comes from the magic bytes at offset 0 only, allowlist PNG / JPEG / BMP;
+//! - the byte cap and the pixel cap are checked from the header before any decoder allocates;
+//! - decoder warnings are errors (zune-jpeg strict mode, PNG critical-chunk CRCs checked), the
+//!   number of progressive JPEG scans is capped, PNG text and ICC chunks are never inflated;
+//! - renditions are re-encoded from pixels only: no EXIF, ICC, XMP, COM or trailer survives.
+//!
+//! Colour management: embedded ICC profiles are ignored and pixels are treated as sRGB, and
+//! the renditions carry no profile, so wide-gamut (e.g. Display P3) sources come out slightly
+//! desaturated. Alpha is flattened on white. CMYK/YCCK JPEGs are converted naively (Adobe
+//! inverted CMYK), without a profile.
+
+mod decode;
+mod encode;
+mod resize;
+mod sniff;
+
+#[cfg(test)]
+mod tests;
+
+pub use sniff::sniff;
+
+/// Largest side, in pixels, of any rendition; wider or taller requests are clamped to it, and
+/// `Size::Height` renditions whose width would follow the aspect ratio beyond it are cropped.
+pub const MAX_RENDITION_SIDE: u32 = 8192;
+
+/// Resource caps applied before decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted input, in bytes (`too_large` above it).
+    pub max_bytes: u64,
+    /// Largest accepted `width * height` declared by the header (`too_many_pixels` above it).
+    pub max_pixels: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 104_857_600,
+            max_pixels: 100_000_000,
+        }
+    }
+}
+
+/// Accepted input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Jpeg,
+    Bmp,
+}
+
+impl Format {
+    /// The MIME type to serve an original of this format with (always with `nosniff`).
+    pub fn mime(&self) -> &'static str {
+        match self {
+            Format::Png => "image/png",
+            Format::Jpeg => "image/jpeg",
+            Format::Bmp => "image/bmp",
+        }
+    }
+}
+
+/// Why an input was refused. All variants are client errors (4xx).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ImageError {
+    #[error("unsupported image format: only PNG, JPEG and BMP are accepted")]
+    UnsupportedFormat,
+    #[error("corrupt image: {0}")]
+    CorruptImage(String),
+    #[error("image has too many pixels: {width}x{height} exceeds the pixel limit")]
+    TooManyPixels { width: u64, height: u64 },
+    #[error("image is too large: {bytes} bytes exceeds the size limit")]
+    TooLarge { bytes: u64 },
+}
+
+impl ImageError {
+    /// Stable machine-readable code used in API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImageError::UnsupportedFormat => "unsupported_format",
+            ImageError::CorruptImage(_) => "corrupt_image",
+            ImageError::TooManyPixels { .. } => "too_many_pixels",
+            ImageError::TooLarge { .. } => "too_large",
+        }
+    }
+}
+
+/// Geometry of one rendition. Every side is clamped to `1..=MAX_RENDITION_SIDE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    /// Scale to cover the box, then centre-crop to exactly `width x height` (may upscale).
+    Cover { width: u32, height: u32 },
+    /// Fit inside the box keeping the aspect ratio; never enlarged; at least 1 px per side.
+    Inside { width: u32, height: u32 },
+    /// Exactly this high; the width follows the aspect ratio (rounded, at least 1 px) but is
+    /// capped at `MAX_RENDITION_SIDE`: a wider result is centre-cropped to that width.
+    Height(u32),
+}
+
+/// A named rendition request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenditionSpec {
+    pub name: String,
+    pub size: Size,
+}
+
+/// One encoded rendition: a baseline JPEG without any metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendition {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub jpeg: Vec<u8>,
+}
+
+/// Result of [`render`]: `width`/`height` are the upright source size (after EXIF orientation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    pub renditions: Vec<Rendition>,
+}
+
+/// Sniffs the format and reads the header dimensions (as stored, before EXIF orientation),
+/// enforcing the byte and pixel caps. Decodes no pixel data.
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<(Format, u32, u32), ImageError> {
+    sniff::probe(bytes, limits)
+}
+
+/// Decodes `bytes` once (after [`probe`]) and produces every rendition of `specs` from the
+/// upright 8-bit RGB pixels.
+pub fn render(
+    bytes: &[u8],
+    limits: &Limits,
+    specs: &[RenditionSpec],
+) -> Result<Rendered, ImageError> {
+    let (format, width, height) = probe(bytes, limits)?;
+    // Defence in depth: a decoder panic on hostile input becomes `corrupt_image`, not a crash
+    // of the worker (this only helps when built with `panic = "unwind"`).
+    let decoded = std::panic::catch_unwind(|| decode::decode(bytes, format, width, height, limits))
+        .map_err(|_| ImageError::CorruptImage("the decoder failed on this image".to_owned()))??;
+    let mut resizer = resize::Resizer::new();
+    let mut renditions = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let (rgb, w, h) = resizer.render(&decoded, spec.size)?;
+        let jpeg = encode::encode_jpeg(&rgb, w, h)?;
+        renditions.push(Rendition {
+            name: spec.name.clone(),
+            width: w,
+            height: h,
+            jpeg,
+        });
+    }
+    Ok(Rendered {
+        format,
+        width: decoded.width,
+        height: decoded.height,
+        renditions,
+    })
+}

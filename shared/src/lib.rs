@@ -1,0 +1,13 @@
+//! Imagegram core library: domain, ports, use cases, adapters, HTTP routers and the image pipeline.
+//!
+//! Binaries (`imagegram` and the Lambda functions) only wire these together.
+
+pub mod adapters;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod embedded;
+pub mod http;
+pub mod imaging;
+pub mod ports;
+pub mod telemetry;

@@ -1,0 +1,201 @@
+//! The traits the use cases need from the outside world: metadata stores and the object store.
+//!
+//! Each trait states its contract; every adapter (embedded SQLite, DynamoDB, S3 or the embedded S3
+//! endpoint) must keep it, and the conformance suites in `tests/` check that they do.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Comment, FeedSort, Id, Image, Outcome, Page, Post, Upload, UploadStatus, User, Username,
+};
+
+/// Failures of a metadata store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional create found the key taken.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The item the operation needs does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A condition on the current state did not hold (e.g. a status transition from the wrong state).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A continuation key the store did not make.
+    #[error("bad continuation key")]
+    BadContinuation,
+    /// The store could not be reached or answered with an error; retrying may help.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Accounts.
+///
+/// # Contract
+/// - `create_user` is a conditional put: a taken username gives `AlreadyExists` and changes nothing.
+/// - `update_user` replaces tier, role and password hash of an existing user, else `NotFound`.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn get_user(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+}
+
+/// Declared uploads and the processing state of what was uploaded.
+///
+/// # Contract
+/// - `create_upload` stores the upload and its image (status `processing`) together; ids are unique
+///   (`AlreadyExists` otherwise).
+/// - `set_upload_status` moves `from` → `to` atomically, else `Conflict` (or `NotFound`).
+/// - `finish_image` moves an image from `processing` to ready/failed exactly once and, in the same
+///   atomic step, every post of that image; it returns `false` (and changes nothing) when the image
+///   was already finished or is unknown, so a duplicate event is a no-op.
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    async fn create_upload(&self, upload: &Upload, image: &Image) -> StoreResult<()>;
+    async fn get_upload(&self, id: Id) -> StoreResult<Option<Upload>>;
+    async fn set_upload_status(
+        &self,
+        id: Id,
+        from: UploadStatus,
+        to: UploadStatus,
+    ) -> StoreResult<()>;
+    async fn get_image(&self, id: Id) -> StoreResult<Option<Image>>;
+    async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool>;
+}
+
+/// Which posts a feed page lists.
+#[derive(Debug, Clone)]
+pub struct FeedQuery {
+    pub sort: FeedSort,
+    pub author: Option<Username>,
+    pub limit: u32,
+}
+
+/// Posts and their comments.
+///
+/// # Contract
+/// - `create_post` copies the status (and failure) of its image in the same atomic step, so a post
+///   created after its image finished is born finished, and one created before is finished by
+///   `MediaStore::finish_image`: both orders end in the same state.
+/// - `list_posts` returns only `ready` posts, ordered by (comment_count desc, id desc) for
+///   `FeedSort::Comments` or by id desc for `FeedSort::New`, in one store query per page; `after` is
+///   a continuation key the same store returned for the same query.
+/// - `add_comment` and `delete_comment` change the comment, `comment_count` and `recent_comments`
+///   (the two newest, newest first) in one atomic step; they stay exact under concurrency.
+///   `add_comment` on a missing or not-ready post is `NotFound`; `delete_comment` of a missing
+///   comment is `NotFound`.
+/// - `delete_post` removes the post and all its comments.
+#[async_trait]
+pub trait PostStore: Send + Sync {
+    async fn create_post(&self, post: &Post) -> StoreResult<Post>;
+    async fn get_post(&self, id: Id) -> StoreResult<Option<Post>>;
+    async fn delete_post(&self, id: Id) -> StoreResult<()>;
+    async fn list_posts(&self, query: &FeedQuery, after: Option<&str>) -> StoreResult<Page<Post>>;
+    async fn add_comment(&self, comment: &Comment) -> StoreResult<()>;
+    async fn get_comment(&self, post_id: Id, comment_id: Id) -> StoreResult<Option<Comment>>;
+    async fn delete_comment(&self, post_id: Id, comment_id: Id) -> StoreResult<()>;
+    async fn list_comments(
+        &self,
+        post_id: Id,
+        limit: u32,
+        after: Option<&str>,
+    ) -> StoreResult<Page<Comment>>;
+}
+
+/// The two buckets: originals as uploaded, and the JPEG renditions made from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    Uploads,
+    Renditions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presigned {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartInfo {
+    pub number: u32,
+    pub etag: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub etag: String,
+}
+
+/// Failures of the object store.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error("no such object or upload")]
+    NotFound,
+    /// `complete_multipart` named a part that is missing or whose ETag differs.
+    #[error("invalid part: {0}")]
+    InvalidPart(String),
+    /// The object is larger than the caller allows.
+    #[error("object too large: {0} bytes")]
+    TooLarge(u64),
+    #[error("object store unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type ObjectResult<T> = Result<T, ObjectError>;
+
+/// Objects, behaving as S3 does.
+///
+/// # Contract
+/// - Presigned URLs are real: anyone holding one may do exactly the signed request until it expires;
+///   a changed URL or an expired one is refused with 403 by the endpoint. Part URLs sign the part's
+///   exact `Content-Length`.
+/// - `list_parts` returns the parts received so far, sorted by number, with their ETags and sizes.
+/// - `complete_multipart` refuses a missing part or an ETag that differs from the stored one
+///   (`InvalidPart`); on success the object appears and an object-created event follows.
+/// - `get` refuses objects larger than `max_bytes` without reading them (`TooLarge`).
+/// - `put` overwrites: writing the same key twice leaves one object.
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    async fn start_multipart(&self, key: &str, content_type: &str) -> ObjectResult<String>;
+    async fn presign_part(
+        &self,
+        key: &str,
+        multipart_id: &str,
+        number: u32,
+        length: u64,
+        expires_in: Duration,
+    ) -> ObjectResult<Presigned>;
+    async fn list_parts(&self, key: &str, multipart_id: &str) -> ObjectResult<Vec<PartInfo>>;
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        multipart_id: &str,
+        parts: &[(u32, String)],
+    ) -> ObjectResult<()>;
+    async fn abort_multipart(&self, key: &str, multipart_id: &str) -> ObjectResult<()>;
+    async fn head(&self, bucket: Bucket, key: &str) -> ObjectResult<Option<ObjectInfo>>;
+    async fn get(&self, bucket: Bucket, key: &str, max_bytes: u64) -> ObjectResult<Bytes>;
+    async fn put(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> ObjectResult<()>;
+    async fn delete(&self, bucket: Bucket, key: &str) -> ObjectResult<()>;
+    async fn presign_get(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        expires_in: Duration,
+    ) -> ObjectResult<Presigned>;
+}

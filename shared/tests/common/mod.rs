@@ -1,0 +1,204 @@
+//! Test support: a real embedded instance in a temp dir, and helpers to call its router.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use imagegram::app::{App, Settings};
+use imagegram::config::ServeConfig;
+use imagegram::embedded::{self, Running};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub running: Running,
+    pub router: axum::Router,
+    pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn app(&self) -> &Arc<App> {
+        &self.running.app
+    }
+}
+
+pub fn testdata() -> PathBuf {
+    std::env::var_os("IMAGEGRAM_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/testdata"
+            ))
+        })
+}
+
+/// Starts the whole embedded shape on port 0 with a fresh data dir.
+pub async fn spawn_app_with(settings: Settings, admin: Option<(&str, &str)>) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = ServeConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        s3_addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        admin: admin.map(|(n, p)| (n.to_owned(), p.to_owned())),
+    };
+    let running = embedded::start(&config, settings, std::future::pending())
+        .await
+        .expect("server starts");
+    let router = imagegram::http::router(running.app.clone());
+    let base = format!("http://{}", running.addr);
+    TestApp {
+        running,
+        router,
+        base,
+        _dir: dir,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default(), None).await
+}
+
+/// One request through the router (`oneshot`), returning status, headers and the JSON body (or Null).
+pub async fn call(
+    router: &axum::Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    raw(router, req).await
+}
+
+pub async fn raw(
+    router: &axum::Router,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
+    (status, headers, value)
+}
+
+/// Registers `name` and returns a bearer token for it.
+pub async fn user(router: &axum::Router, name: &str) -> String {
+    let creds = json!({"username": name, "password": "correct-horse"});
+    let (s, _, b) = call(router, Method::POST, "/v1/users", None, Some(creds.clone())).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, _, b) = call(router, Method::POST, "/v1/tokens", None, Some(creds)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    b["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Asserts the API error shape and returns the code.
+pub fn error_code(body: &Value) -> &str {
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {body}"));
+    assert!(
+        body["error"]["message"].is_string(),
+        "error without message: {body}"
+    );
+    code
+}
+
+/// Uploads `bytes` through the real presigned URLs (one PUT per part) and completes the upload.
+pub async fn upload(t: &TestApp, token: &str, bytes: &[u8], content_type: &str) -> String {
+    let body = json!({"filename": "photo", "content_type": content_type, "size": bytes.len()});
+    let (s, _, created) = call(
+        &t.router,
+        Method::POST,
+        "/v1/uploads",
+        Some(token),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let part_size = created["part_size"].as_u64().unwrap() as usize;
+    let client = reqwest::Client::new();
+    let mut parts = Vec::new();
+    for (i, part) in created["parts"].as_array().unwrap().iter().enumerate() {
+        let chunk = &bytes[i * part_size..((i + 1) * part_size).min(bytes.len())];
+        let res = client
+            .put(part["url"].as_str().unwrap())
+            .body(chunk.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "part {i}: {}", res.status());
+        let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+        parts.push(json!({"number": part["number"], "etag": etag}));
+    }
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (s, _, b) = call(
+        &t.router,
+        Method::POST,
+        &format!("/v1/uploads/{id}/complete"),
+        Some(token),
+        Some(json!({"parts": parts})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    id
+}
+
+/// Polls a post until it leaves `processing` (5 s budget).
+pub async fn wait_post(t: &TestApp, token: &str, id: &str) -> Value {
+    for _ in 0..100 {
+        let (s, _, b) = call(
+            &t.router,
+            Method::GET,
+            &format!("/v1/posts/{id}"),
+            Some(token),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        if b["status"] != "processing" {
+            return b;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("post {id} still processing after 5 s");
+}
+
+/// A ready post by `token`'s user, from a real image of the test corpus.
+pub async fn ready_post(t: &TestApp, token: &str) -> String {
+    let bytes = std::fs::read(testdata().join("valid/jpeg_baseline.jpg")).unwrap();
+    let upload_id = upload(t, token, &bytes, "image/jpeg").await;
+    let body = json!({"upload_id": upload_id, "caption": "hello"});
+    let (s, _, post) = call(
+        &t.router,
+        Method::POST,
+        "/v1/posts",
+        Some(token),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{post}");
+    let id = post["id"].as_str().unwrap().to_owned();
+    let post = wait_post(t, token, &id).await;
+    assert_eq!(post["status"], "ready", "{post}");
+    id
+}
