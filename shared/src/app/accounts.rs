@@ -2,7 +2,6 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use chrono::Utc;
 use serde::Serialize;
 
 use super::{App, AppError, AppResult};
@@ -67,7 +66,7 @@ pub async fn register(app: &App, username: &str, password: &str) -> AppResult<Us
         password_hash: hash_password(password).await?,
         tier: DEFAULT_TIER.to_owned(),
         role: Role::User,
-        created_at: Utc::now(),
+        created_at: crate::domain::now(),
     };
     match app.users.create_user(&user).await {
         Ok(()) => Ok(user),
@@ -139,7 +138,7 @@ pub async fn ensure_admin(app: &App, username: &str, password: &str) -> AppResul
         password_hash: hash,
         tier: DEFAULT_TIER.to_owned(),
         role: Role::Admin,
-        created_at: Utc::now(),
+        created_at: crate::domain::now(),
     };
     app.users.create_user(&user).await?;
     Ok(user)

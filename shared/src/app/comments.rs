@@ -1,7 +1,5 @@
 //! Comments on posts; count and recent comments are kept exact by the store's atomic updates.
 
-use chrono::Utc;
-
 use super::views::{CommentView, ListView};
 use super::{App, AppError, AppResult, can_manage, page_limit};
 use crate::domain::{Comment, CommentText, Id, MediaStatus, User};
@@ -24,7 +22,7 @@ pub async fn create(app: &App, user: &User, post_id: &str, text: &str) -> AppRes
         post_id: post.id,
         author: user.username.clone(),
         text: text.into_inner(),
-        created_at: Utc::now(),
+        created_at: crate::domain::now(),
     };
     app.posts.add_comment(&comment).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("post"),

@@ -1,7 +1,5 @@
 //! Posts and the feed.
 
-use chrono::Utc;
-
 use super::views::{ListView, PostView, post_view};
 use super::{App, AppError, AppResult, can_manage, page_limit};
 use crate::domain::{Caption, FeedSort, Id, MediaStatus, Post, UploadStatus, User, Username};
@@ -28,7 +26,7 @@ pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> A
         failure: None,
         comment_count: 0,
         recent_comments: Vec::new(),
-        created_at: Utc::now(),
+        created_at: crate::domain::now(),
     };
     let stored = app.posts.create_post(&post).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("upload"),

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Utc;
 use serde::Serialize;
 
 use super::views::rfc3339;
@@ -104,7 +103,7 @@ pub async fn create(
         .part_size
         .max(size.div_ceil(u64::from(MAX_PARTS)));
     let multipart_id = app.objects.start_multipart(&key, &content_type).await?;
-    let now = Utc::now();
+    let now = crate::domain::now();
     let upload = Upload {
         id,
         owner: user.username.clone(),
@@ -143,7 +142,7 @@ async fn sign_parts(
     numbers: &[u32],
 ) -> AppResult<(Vec<PartUrl>, String)> {
     let mut parts = Vec::with_capacity(numbers.len());
-    let mut expires_at = Utc::now();
+    let mut expires_at = crate::domain::now();
     for &number in numbers {
         let length = upload
             .part_length(number)

@@ -5,6 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{Id, Username};
 
+/// Now, at the millisecond precision every store keeps (so a record reads back equal).
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
 /// The builtin tier a new account gets.
 pub const DEFAULT_TIER: &str = "Basic";
 

@@ -1,0 +1,280 @@
+//! `PostStore` contract (with `MediaStore` for the image a post shows).
+
+use std::sync::Arc;
+
+use imagegram::domain::{Comment, FeedSort, Id, MediaStatus, Outcome, Post};
+use imagegram::ports::{FeedQuery, MediaStore, PostStore, StoreError};
+
+use super::{name, upload_and_image};
+
+fn post_of(author: &str, image: Id) -> Post {
+    Post {
+        id: Id::generate(),
+        author: name(author),
+        caption: "c".into(),
+        image_id: image,
+        status: MediaStatus::Processing,
+        failure: None,
+        comment_count: 0,
+        recent_comments: Vec::new(),
+        created_at: imagegram::domain::now(),
+    }
+}
+
+/// A ready post by `author`.
+pub async fn ready_post(media: &dyn MediaStore, posts: &dyn PostStore, author: &str) -> Post {
+    let (upload, image) = upload_and_image(author);
+    media.create_upload(&upload, &image).await.unwrap();
+    media
+        .finish_image(
+            image.id,
+            &Outcome::Ready {
+                width: 1,
+                height: 1,
+            },
+        )
+        .await
+        .unwrap();
+    posts.create_post(&post_of(author, image.id)).await.unwrap()
+}
+
+fn comment(post: Id, author: &str, text: &str) -> Comment {
+    Comment {
+        id: Id::generate(),
+        post_id: post,
+        author: name(author),
+        text: text.into(),
+        created_at: imagegram::domain::now(),
+    }
+}
+
+pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn PostStore) {
+    // Post first, then the image finishes.
+    let (u1, i1) = upload_and_image("alice");
+    media.create_upload(&u1, &i1).await.unwrap();
+    let first = posts.create_post(&post_of("alice", i1.id)).await.unwrap();
+    assert_eq!(first.status, MediaStatus::Processing);
+    media
+        .finish_image(
+            i1.id,
+            &Outcome::Ready {
+                width: 1,
+                height: 1,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        posts.get_post(first.id).await.unwrap().unwrap().status,
+        MediaStatus::Ready
+    );
+    // Image first, then the post.
+    let (u2, i2) = upload_and_image("alice");
+    media.create_upload(&u2, &i2).await.unwrap();
+    media
+        .finish_image(
+            i2.id,
+            &Outcome::Ready {
+                width: 1,
+                height: 1,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        posts
+            .create_post(&post_of("alice", i2.id))
+            .await
+            .unwrap()
+            .status,
+        MediaStatus::Ready
+    );
+    // No image, no post.
+    assert!(matches!(
+        posts.create_post(&post_of("alice", Id::generate())).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn feed_order_pagination_and_filters(media: &dyn MediaStore, posts: &dyn PostStore) {
+    let mut ids = Vec::new();
+    for author in ["alice", "bob", "alice", "bob", "alice"] {
+        ids.push(ready_post(media, posts, author).await.id);
+    }
+    // A post whose image is still processing never shows.
+    let (u, i) = upload_and_image("alice");
+    media.create_upload(&u, &i).await.unwrap();
+    posts.create_post(&post_of("alice", i.id)).await.unwrap();
+    for (post, n) in [(1, 3), (3, 1), (4, 1)] {
+        for k in 0..n {
+            posts
+                .add_comment(&comment(ids[post], "carol", &format!("{k}")))
+                .await
+                .unwrap();
+        }
+    }
+    // comments desc, then newest: 1 (3), 4 (1), 3 (1), 2, 0
+    let want = [ids[1], ids[4], ids[3], ids[2], ids[0]];
+    let mut got = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let q = FeedQuery {
+            sort: FeedSort::Comments,
+            author: None,
+            limit: 2,
+        };
+        let page = posts.list_posts(&q, after.as_deref()).await.unwrap();
+        assert!(page.items.len() <= 2);
+        got.extend(page.items.iter().map(|p| p.id));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(got, want);
+
+    let q = FeedQuery {
+        sort: FeedSort::New,
+        author: None,
+        limit: 100,
+    };
+    let new: Vec<Id> = posts
+        .list_posts(&q, None)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(new, vec![ids[4], ids[3], ids[2], ids[1], ids[0]]);
+    let q = FeedQuery {
+        sort: FeedSort::Comments,
+        author: Some(name("bob")),
+        limit: 100,
+    };
+    let bob: Vec<Id> = posts
+        .list_posts(&q, None)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(bob, vec![ids[1], ids[3]]);
+    let q = FeedQuery {
+        sort: FeedSort::New,
+        author: Some(name("alice")),
+        limit: 1,
+    };
+    let page = posts.list_posts(&q, None).await.unwrap();
+    assert_eq!(page.items[0].id, ids[4]);
+    let page = posts.list_posts(&q, page.next.as_deref()).await.unwrap();
+    assert_eq!(page.items[0].id, ids[2]);
+
+    let q = FeedQuery {
+        sort: FeedSort::Comments,
+        author: None,
+        limit: 2,
+    };
+    assert!(matches!(
+        posts.list_posts(&q, Some("garbage")).await,
+        Err(StoreError::BadContinuation)
+    ));
+}
+
+pub async fn comments_keep_count_and_recent(media: &dyn MediaStore, posts: &dyn PostStore) {
+    let post = ready_post(media, posts, "alice").await;
+    let a = comment(post.id, "bob", "a");
+    let b = comment(post.id, "bob", "b");
+    let c = comment(post.id, "carol", "c");
+    for x in [&a, &b, &c] {
+        posts.add_comment(x).await.unwrap();
+    }
+    let p = posts.get_post(post.id).await.unwrap().unwrap();
+    assert_eq!(p.comment_count, 3);
+    assert_eq!(p.recent_comments, vec![c.clone(), b.clone()]);
+    assert_eq!(
+        posts.get_comment(post.id, a.id).await.unwrap(),
+        Some(a.clone())
+    );
+    posts.delete_comment(post.id, c.id).await.unwrap();
+    assert!(matches!(
+        posts.delete_comment(post.id, c.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let p = posts.get_post(post.id).await.unwrap().unwrap();
+    assert_eq!(p.comment_count, 2);
+    assert_eq!(p.recent_comments, vec![b.clone(), a.clone()]);
+    let page = posts.list_comments(post.id, 1, None).await.unwrap();
+    assert_eq!(page.items, vec![b.clone()]);
+    let page = posts
+        .list_comments(post.id, 1, page.next.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![a.clone()]);
+    assert!(page.next.is_none());
+
+    // Comments need a ready post.
+    let (u, i) = upload_and_image("alice");
+    media.create_upload(&u, &i).await.unwrap();
+    let pending = posts.create_post(&post_of("alice", i.id)).await.unwrap();
+    assert!(matches!(
+        posts.add_comment(&comment(pending.id, "bob", "x")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        posts
+            .add_comment(&comment(Id::generate(), "bob", "x"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Deleting a post takes its comments with it.
+    posts.delete_post(post.id).await.unwrap();
+    assert!(posts.get_post(post.id).await.unwrap().is_none());
+    assert!(posts.get_comment(post.id, a.id).await.unwrap().is_none());
+    assert!(matches!(
+        posts.delete_post(post.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// SECURITY.md figure 4: 50 concurrent creates then 20 concurrent deletes, 20 repetitions.
+pub async fn concurrent_comments_stay_exact(
+    media: Arc<dyn MediaStore>,
+    posts: Arc<dyn PostStore>,
+    rounds: usize,
+) {
+    for _ in 0..rounds {
+        let post = ready_post(media.as_ref(), posts.as_ref(), "alice").await;
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let posts = posts.clone();
+            tasks.push(tokio::spawn(async move {
+                let c = comment(post.id, "bob", &format!("{i}"));
+                posts.add_comment(&c).await.unwrap();
+                c.id
+            }));
+        }
+        let mut created = Vec::new();
+        for t in tasks {
+            created.push(t.await.unwrap());
+        }
+        created.sort();
+        let mut deletes = Vec::new();
+        for id in created.iter().rev().step_by(2).take(20).copied() {
+            let posts = posts.clone();
+            deletes.push(tokio::spawn(async move {
+                posts.delete_comment(post.id, id).await.unwrap()
+            }));
+        }
+        for d in deletes {
+            d.await.unwrap();
+        }
+        let p = posts.get_post(post.id).await.unwrap().unwrap();
+        let live = posts.list_comments(post.id, 100, None).await.unwrap().items;
+        assert_eq!(p.comment_count, 30);
+        assert_eq!(live.len(), 30);
+        assert_eq!(p.recent_comments, live[..2].to_vec());
+    }
+}
