@@ -1,4 +1,5 @@
 //! The conformance suites against the embedded adapters: SQLite and the s3s-fs endpoint.
+#![allow(clippy::unwrap_used)]
 
 mod conformance;
 
