@@ -135,9 +135,12 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let router = crate::http::router(app.clone());
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     });
     tracing::info!(api = %format!("http://{addr}"), s3 = %s3.endpoint, data_dir = %config.data_dir.display(), "imagegram is serving");
     Ok(Running {

@@ -103,6 +103,55 @@ async fn wrong_credentials_then_throttled() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
+fn login_from(ip: [u8; 4], password: &str) -> Request<Body> {
+    let body = json!({"username": "erin", "password": password}).to_string();
+    let mut req = Request::post("/v1/tokens")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let addr = std::net::SocketAddr::from((ip, 40000));
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+#[tokio::test]
+async fn a_guessing_attack_does_not_lock_out_a_known_address() {
+    let t = spawn_app().await;
+    user(&t.router, "erin").await;
+    // Given erin logged in from her address before
+    assert_eq!(
+        raw(&t.router, login_from([10, 0, 0, 1], "correct-horse"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // When an attacker guesses from elsewhere until throttled
+    for _ in 0..10 {
+        assert_eq!(
+            raw(&t.router, login_from([10, 9, 9, 9], "guess-guess"))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        raw(&t.router, login_from([10, 9, 9, 9], "correct-horse"))
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Then erin still gets in from her address, 100 times in a row
+    for _ in 0..100 {
+        assert_eq!(
+            raw(&t.router, login_from([10, 0, 0, 1], "correct-horse"))
+                .await
+                .0,
+            StatusCode::OK
+        );
+    }
+}
+
 #[tokio::test]
 async fn successful_logins_are_not_throttled() {
     let t = spawn_app().await;

@@ -308,6 +308,11 @@ async fn comments_permissions_and_lists() {
     assert_eq!(p["comment_count"], 1);
     assert_eq!(p["recent_comments"][0]["id"], c2["id"]);
 
+    // A path that is not even UTF-8 is a JSON 404, not a plain-text 400.
+    let (s, _, b) = call(&t.router, Method::GET, "/v1/posts/%FF", Some(&alice), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    error_code(&b);
+
     // Only the author deletes a post; its comments go with it.
     let (s, _, _) = call(
         &t.router,

@@ -314,6 +314,7 @@ async fn abort_discards_the_upload() {
 async fn lying_uploads_end_failed_with_a_readable_reason() {
     let t = spawn_app().await;
     let token = user(&t.router, "alice").await;
+    let bob = user(&t.router, "bob").await;
     for (file, code) in [
         ("invalid/text_as.jpg", "unsupported_format"),
         ("invalid/html_then_jpeg.jpg", "unsupported_format"),
@@ -336,6 +337,16 @@ async fn lying_uploads_end_failed_with_a_readable_reason() {
         assert_eq!(post["failure"]["code"], code, "{file}: {post}");
         assert!(post["failure"]["message"].as_str().unwrap().len() > 5);
         assert!(post["image"].is_null());
+        // Nobody but the author sees a failed post.
+        let (s, _, _) = call(
+            &t.router,
+            Method::GET,
+            &format!("/v1/posts/{}", post["id"].as_str().unwrap()),
+            Some(&bob),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
     }
     // Failed posts never reach the feed.
     let (_, _, feed) = call(&t.router, Method::GET, "/v1/posts", Some(&token), None).await;

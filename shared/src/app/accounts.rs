@@ -2,6 +2,8 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 use super::{App, AppError, AppResult};
@@ -85,13 +87,23 @@ pub struct TokenView {
     pub expires_in: u64,
 }
 
-/// Issues a token. Wrong passwords count against the username; past the limit every attempt for
-/// that username is a 429 until the window moves on. A correct password clears the count.
-pub async fn login(app: &App, username: &str, password: &str) -> AppResult<TokenView> {
+/// Issues a token. Wrong passwords count against the username; past the limit, attempts for that
+/// username are a 429 until the window moves on, except from an address that has logged in to
+/// this account before (so a guessing attack never locks the owner out of their own device).
+/// Successful logins are not throttled.
+pub async fn login(
+    app: &App,
+    username: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> AppResult<TokenView> {
     let key = username.to_lowercase();
-    app.login_throttle
-        .check(&key)
-        .map_err(|retry_after| AppError::Throttled { retry_after })?;
+    let trusted = client.is_some_and(|ip| app.trusted_clients.contains(&key, ip));
+    if !trusted {
+        app.login_throttle
+            .check(&key)
+            .map_err(|retry_after| AppError::Throttled { retry_after })?;
+    }
     let user = match Username::parse(username) {
         Ok(name) => app.users.get_user(name.as_str()).await?,
         Err(_) => None,
@@ -105,7 +117,9 @@ pub async fn login(app: &App, username: &str, password: &str) -> AppResult<Token
         app.login_throttle.record(&key);
         return Err(AppError::Unauthorized);
     };
-    app.login_throttle.forget(&key);
+    if let Some(ip) = client {
+        app.trusted_clients.insert(&key, ip);
+    }
     Ok(TokenView {
         access_token: app.tokens.issue(user.username.as_str())?,
         token_type: "Bearer",

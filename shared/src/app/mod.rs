@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{AppError, AppResult};
-pub use throttle::Throttle;
+pub use throttle::{Throttle, TrustedClients};
 pub use tokens::TokenKeys;
 
 use crate::domain::{CursorKey, Role, User};
@@ -64,6 +64,7 @@ pub struct App {
     pub cursors: CursorKey,
     pub settings: Settings,
     pub login_throttle: Throttle,
+    pub trusted_clients: TrustedClients,
     pub comment_throttle: Throttle,
 }
 
@@ -99,6 +100,7 @@ impl App {
             tokens: TokenKeys::new(&secrets.jwt, 24 * 3600),
             cursors: CursorKey::new(secrets.cursor),
             login_throttle: Throttle::new(settings.login_failures, settings.login_window),
+            trusted_clients: TrustedClients::default(),
             comment_throttle: Throttle::new(settings.comments_per_window, settings.comment_window),
             settings,
         }

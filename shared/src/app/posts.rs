@@ -1,16 +1,13 @@
 //! Posts and the feed.
 
 use super::views::{ListView, PostView, post_view};
-use super::{App, AppError, AppResult, can_manage, page_limit};
+use super::{App, AppError, AppResult, page_limit};
 use crate::domain::{Caption, FeedSort, Id, MediaStatus, Post, UploadStatus, User, Username};
 use crate::ports::{FeedQuery, StoreError};
 
 pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> AppResult<PostView> {
     let caption = Caption::parse(caption)?;
     let upload = super::uploads::owned(app, user, upload_id).await?;
-    if upload.owner != user.username {
-        return Err(AppError::NotFound("upload"));
-    }
     if upload.status == UploadStatus::Aborted {
         return Err(AppError::conflict(
             "upload_aborted",
@@ -35,11 +32,11 @@ pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> A
     post_view(app, &stored).await
 }
 
-/// A post the viewer may see: ready posts for everyone, others only for their author and admins.
+/// A post the viewer may see: ready posts for everyone, processing and failed ones only for their author.
 pub async fn visible(app: &App, viewer: &User, id: &str) -> AppResult<Post> {
     let id = Id::parse(id).ok_or(AppError::NotFound("post"))?;
     match app.posts.get_post(id).await? {
-        Some(p) if p.status == MediaStatus::Ready || can_manage(viewer, &p.author) => Ok(p),
+        Some(p) if p.status == MediaStatus::Ready || p.author == viewer.username => Ok(p),
         _ => Err(AppError::NotFound("post")),
     }
 }
@@ -51,7 +48,7 @@ pub async fn get(app: &App, viewer: &User, id: &str) -> AppResult<PostView> {
 
 pub async fn delete(app: &App, viewer: &User, id: &str) -> AppResult<()> {
     let post = visible(app, viewer, id).await?;
-    if !can_manage(viewer, &post.author) {
+    if post.author != viewer.username {
         return Err(AppError::Forbidden("only its author can delete a post"));
     }
     match app.posts.delete_post(post.id).await {

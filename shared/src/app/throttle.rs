@@ -75,6 +75,33 @@ impl Throttle {
     }
 }
 
+/// Addresses that have logged in to an account, remembered for 30 days (bounded in size).
+#[derive(Debug, Default)]
+pub struct TrustedClients {
+    seen: Mutex<HashMap<(String, std::net::IpAddr), Instant>>,
+}
+
+const TRUST_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
+impl TrustedClients {
+    pub fn contains(&self, account: &str, ip: std::net::IpAddr) -> bool {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.get(&(account.to_owned(), ip))
+            .is_some_and(|t| t.elapsed() < TRUST_FOR)
+    }
+
+    pub fn insert(&self, account: &str, ip: std::net::IpAddr) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= 100_000 {
+            seen.retain(|_, t| t.elapsed() < TRUST_FOR);
+            if seen.len() >= 100_000 {
+                seen.clear();
+            }
+        }
+        seen.insert((account.to_owned(), ip), Instant::now());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

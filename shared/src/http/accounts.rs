@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::extract::{Auth, Json};
+use super::extract::{Auth, ClientIp, Json};
 use crate::app::App;
 use crate::app::accounts::{self, TokenView};
 use crate::app::views::UserView;
@@ -37,11 +37,11 @@ async fn register(
 
 async fn token(
     State(app): State<Arc<App>>,
+    ClientIp(ip): ClientIp,
     Json(c): Json<Credentials>,
 ) -> ApiResult<axum::Json<TokenView>> {
-    Ok(axum::Json(
-        accounts::login(&app, &c.username, &c.password).await?,
-    ))
+    let token = accounts::login(&app, &c.username, &c.password, ip).await?;
+    Ok(axum::Json(token))
 }
 
 async fn me(Auth(user): Auth) -> axum::Json<UserView> {

@@ -36,6 +36,21 @@ impl FromRequestParts<Arc<App>> for Auth {
     }
 }
 
+/// The caller's address, from the connection (embedded server); `None` when unknown.
+#[derive(Debug)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let info = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientIp(info.map(|c| c.0.ip())))
+    }
+}
+
 /// A JSON body: 400 when it is not JSON, 422 when it is JSON of the wrong shape, 413 when too big.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
@@ -71,6 +86,21 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "the request body is larger than 64 KiB",
         ),
         other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", other.body_text()),
+    }
+}
+
+/// Path parameters; ones that do not parse (e.g. invalid UTF-8) are a 404 like any unknown id.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource"))
     }
 }
 

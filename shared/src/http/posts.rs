@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::extract::{Auth, Json, Query};
+use super::extract::{Auth, Json, Path, Query};
 use crate::app::views::{CommentView, ListView, PostView};
 use crate::app::{App, comments, posts};
 

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::extract::{Auth, Json};
+use super::extract::{Auth, Json, Path};
 use crate::app::App;
 use crate::app::uploads::{self, Completed, CreatedUpload, PartUrls, UploadView};
 
