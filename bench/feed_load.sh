@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Feed latency/throughput against a running `imagegram serve` seeded by bench/seed.py.
+# Usage: bench/feed_load.sh TOKEN [API] [DURATION]
+# Needs oha (cargo install oha --locked). Prints p50/p99 and achieved rate for 100 and 1000 req/s,
+# then the maximum throughput (no rate limit, 50 connections).
+set -euo pipefail
+token=$1
+api=${2:-http://127.0.0.1:8080}
+duration=${3:-20s}
+oha=${OHA:-oha}
+url="$api/v1/posts?limit=20"
+run() {
+  "$oha" --no-tui --output-format json -z "$duration" "$@" -H "authorization: Bearer $token" "$url" |
+    python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+p, s = r["latencyPercentiles"], r["summary"]
+codes = r.get("statusCodeDistribution", {})
+fmt = "  rate {:8.1f}/s  p50 {:6.2f} ms  p99 {:6.2f} ms  p99.9 {:6.2f} ms  success {:.2f}%  statuses {}"
+print(fmt.format(s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, p["p99.9"] * 1000, s["successRate"] * 100, codes))
+'
+}
+echo "GET /v1/posts?limit=20 (sort=comments), $duration each"
+echo "100 req/s:";  run -q 100 --latency-correction -c 10
+echo "1000 req/s:"; run -q 1000 --latency-correction -c 50
+echo "max (50 connections):"; run -c 50
