@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use imagegram::app::Settings;
 use imagegram::config::{ServeConfig, parse_admin};
 
+mod render;
+
 #[derive(Debug, Parser)]
 #[command(name = "imagegram", version, about = "Imagegram image-sharing API")]
 struct Cli {
@@ -18,6 +20,8 @@ struct Cli {
 enum Command {
     /// Serve the whole API on this machine with embedded storage (the default).
     Serve(ServeArgs),
+    /// Render one image file into its renditions (prints one JSON line; exit 2 if refused).
+    Render(render::RenderArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -99,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Render(args)) => render::run(args),
         None => serve(ServeArgs::default()).await,
     }
 }

@@ -1,4 +1,5 @@
 //! HTTP tests (router.oneshot) for accounts, tokens, auth and the error conventions.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -45,16 +45,46 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// Every route of the API.
-pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .merge(service::routes())
-        .merge(accounts::routes())
-        .merge(uploads::routes())
-        .merge(posts::routes())
+/// The route groups, one per Lambda function; `imagegram serve` serves them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Service,
+    Accounts,
+    Uploads,
+    Posts,
+}
+
+impl Group {
+    pub const ALL: [Group; 4] = [
+        Group::Service,
+        Group::Accounts,
+        Group::Uploads,
+        Group::Posts,
+    ];
+
+    fn routes(self) -> Router<Arc<App>> {
+        match self {
+            Group::Service => service::routes(),
+            Group::Accounts => accounts::routes(),
+            Group::Uploads => uploads::routes(),
+            Group::Posts => posts::routes(),
+        }
+    }
+}
+
+/// The routes of `groups`, with the API's conventions: JSON 404/405, body limit, security headers.
+pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
+    groups
+        .iter()
+        .fold(Router::new(), |router, group| router.merge(group.routes()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
+}
+
+/// Every route of the API.
+pub fn router(app: Arc<App>) -> Router {
+    router_for(&Group::ALL, app)
 }

@@ -4,8 +4,9 @@
 //! Security properties (see shared/SECURITY.md, "Image inputs"):
 //! - the format comes from the magic bytes at offset 0 only, allowlist PNG / JPEG / BMP;
 //! - the byte cap and the pixel cap are checked from the header before any decoder allocates;
-//! - decoder warnings are errors (zune-jpeg strict mode, PNG critical-chunk CRCs checked), the
-//!   number of progressive JPEG scans is capped, PNG text and ICC chunks are never inflated;
+//! - decoder warnings are errors (libjpeg-turbo warnings fail the decode, PNG critical-chunk
+//!   CRCs are checked), the number of JPEG scans is capped, PNG text and ICC chunks are never
+//!   inflated;
 //! - renditions are re-encoded from pixels only: no EXIF, ICC, XMP, COM or trailer survives.
 //!
 //! Colour management: embedded ICC profiles are ignored and pixels are treated as sRGB, and
@@ -133,22 +134,32 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<(Format, u32, u32), ImageE
 }
 
 /// Decodes `bytes` once (after [`probe`]) and produces every rendition of `specs` from the
-/// upright 8-bit RGB pixels.
+/// upright 8-bit RGB pixels. JPEGs are shrunk on load (DCT scaling) to the smallest N/8 that
+/// still gives the largest rendition at least its own size in source pixels; an image still
+/// far larger than needed (PNG, BMP) is box-filtered once to about twice the needed size, and
+/// every rendition is then resampled with Lanczos3 from that.
 pub fn render(
     bytes: &[u8],
     limits: &Limits,
     specs: &[RenditionSpec],
 ) -> Result<Rendered, ImageError> {
     let (format, width, height) = probe(bytes, limits)?;
+    let sizes = || specs.iter().map(|s| s.size);
+    let load_scale = |w: u32, h: u32| resize::load_scale(resize::min_source_scale(w, h, sizes()));
     // Defence in depth: a decoder panic on hostile input becomes `corrupt_image`, not a crash
     // of the worker (this only helps when built with `panic = "unwind"`).
-    let decoded = std::panic::catch_unwind(|| decode::decode(bytes, format, width, height, limits))
-        .map_err(|_| ImageError::CorruptImage("the decoder failed on this image".to_owned()))??;
+    let decoded = std::panic::catch_unwind(|| {
+        decode::decode_scaled(bytes, format, width, height, limits, &load_scale)
+    })
+    .map_err(|_| ImageError::CorruptImage("the decoder failed on this image".to_owned()))??;
     let mut resizer = resize::Resizer::new();
+    let needed = resize::min_source_scale(decoded.full_width, decoded.full_height, sizes());
+    let decoded = resize::pre_shrink(decoded, needed, &mut resizer)?;
+    let mut encoder = encode::Encoder::new()?;
     let mut renditions = Vec::with_capacity(specs.len());
     for spec in specs {
         let (rgb, w, h) = resizer.render(&decoded, spec.size)?;
-        let jpeg = encode::encode_jpeg(&rgb, w, h)?;
+        let jpeg = encoder.encode(&rgb, w, h)?;
         renditions.push(Rendition {
             name: spec.name.clone(),
             width: w,
@@ -158,8 +169,8 @@ pub fn render(
     }
     Ok(Rendered {
         format,
-        width: decoded.width,
-        height: decoded.height,
+        width: decoded.full_width,
+        height: decoded.full_height,
         renditions,
     })
 }

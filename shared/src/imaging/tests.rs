@@ -10,8 +10,10 @@ use super::decode::{RgbImage, decode};
 use super::*;
 
 mod corpus;
+mod fuzz;
 mod geometry;
 mod pixels;
+mod shrink;
 
 #[derive(Deserialize)]
 pub(super) struct Manifest {

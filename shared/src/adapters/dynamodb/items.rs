@@ -1,0 +1,272 @@
+//! Records to DynamoDB items and back: attribute names and the strict readers that check what is stored.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::keys::{
+    AUTHOR_PK, FEED_PARTITION, FEED_PK, FEED_SK, IMAGE_SK, NEW_SK, OWNER_PK, OWNER_SK, PK, POST_SK,
+    SK, UPLOAD_SK, USER_SK, comment_sk, feed_sk, image_pk, post_pk, upload_pk, user_pk,
+};
+use crate::domain::{
+    Comment, Failure, Id, Image, MediaStatus, Post, Role, Upload, UploadStatus, User, Username,
+};
+use crate::ports::{StoreError, StoreResult};
+
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+// Attribute names shared by several items.
+pub(super) const ID: &str = "id";
+pub(super) const STATUS: &str = "status";
+pub(super) const FAILURE_CODE: &str = "failure_code";
+pub(super) const FAILURE_MESSAGE: &str = "failure_message";
+pub(super) const CREATED_AT: &str = "created_at";
+pub(super) const AUTHOR: &str = "author";
+pub(super) const WIDTH: &str = "width";
+pub(super) const HEIGHT: &str = "height";
+pub(super) const POST_IDS: &str = "post_ids";
+pub(super) const COMMENT_COUNT: &str = "comment_count";
+pub(super) const RECENT_COMMENTS: &str = "recent_comments";
+pub(super) const VERSION: &str = "version";
+
+pub(super) fn s(text: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(text.into())
+}
+
+pub(super) fn n(number: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(number.to_string())
+}
+
+pub(super) fn corrupt(what: &str) -> StoreError {
+    StoreError::Unavailable(format!("stored {what} is unreadable"))
+}
+
+pub(super) fn get_s<'a>(item: &'a Item, name: &str) -> StoreResult<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        _ => Err(corrupt(name)),
+    }
+}
+
+fn get_opt_s(item: &Item, name: &str) -> StoreResult<Option<String>> {
+    match item.get(name) {
+        None => Ok(None),
+        Some(AttributeValue::S(v)) => Ok(Some(v.clone())),
+        Some(_) => Err(corrupt(name)),
+    }
+}
+
+pub(super) fn get_n<T: FromStr>(item: &Item, name: &str) -> StoreResult<T> {
+    get_opt_n(item, name)?.ok_or_else(|| corrupt(name))
+}
+
+fn get_opt_n<T: FromStr>(item: &Item, name: &str) -> StoreResult<Option<T>> {
+    match item.get(name) {
+        None => Ok(None),
+        Some(AttributeValue::N(v)) => v.parse().map(Some).map_err(|_| corrupt(name)),
+        Some(_) => Err(corrupt(name)),
+    }
+}
+
+fn get_id(item: &Item, name: &str) -> StoreResult<Id> {
+    Id::parse(get_s(item, name)?).ok_or_else(|| corrupt(name))
+}
+
+fn get_time(item: &Item, name: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(get_n(item, name)?).ok_or_else(|| corrupt(name))
+}
+
+fn get_failure(item: &Item) -> StoreResult<Option<Failure>> {
+    let Some(code) = get_opt_s(item, FAILURE_CODE)? else {
+        return Ok(None);
+    };
+    let message = get_opt_s(item, FAILURE_MESSAGE)?.unwrap_or_default();
+    Ok(Some(Failure { code, message }))
+}
+
+pub(super) fn get_media_status(item: &Item) -> StoreResult<MediaStatus> {
+    MediaStatus::parse(get_s(item, STATUS)?).ok_or_else(|| corrupt(STATUS))
+}
+
+/// The ids in the `post_ids` string set of an image item (none if absent).
+pub(super) fn get_post_ids(item: &Item) -> StoreResult<Vec<Id>> {
+    match item.get(POST_IDS) {
+        None => Ok(Vec::new()),
+        Some(AttributeValue::Ss(ids)) => ids
+            .iter()
+            .map(|id| Id::parse(id).ok_or_else(|| corrupt(POST_IDS)))
+            .collect(),
+        Some(_) => Err(corrupt(POST_IDS)),
+    }
+}
+
+fn with_failure(item: &mut Item, failure: Option<&Failure>) {
+    if let Some(f) = failure {
+        item.insert(FAILURE_CODE.into(), s(&f.code));
+        item.insert(FAILURE_MESSAGE.into(), s(&f.message));
+    }
+}
+
+pub(super) fn user_item(u: &User) -> Item {
+    Item::from([
+        (PK.into(), s(user_pk(u.username.as_str()))),
+        (SK.into(), s(USER_SK)),
+        ("username".into(), s(u.username.as_str())),
+        ("password_hash".into(), s(&u.password_hash)),
+        ("tier".into(), s(&u.tier)),
+        ("role".into(), s(u.role.as_str())),
+        (CREATED_AT.into(), n(u.created_at.timestamp_millis())),
+    ])
+}
+
+pub(super) fn user_from(item: &Item) -> StoreResult<User> {
+    Ok(User {
+        username: Username::from_trusted(get_s(item, "username")?.to_owned()),
+        password_hash: get_s(item, "password_hash")?.to_owned(),
+        tier: get_s(item, "tier")?.to_owned(),
+        role: Role::parse(get_s(item, "role")?).ok_or_else(|| corrupt("role"))?,
+        created_at: get_time(item, CREATED_AT)?,
+    })
+}
+
+pub(super) fn upload_item(u: &Upload) -> Item {
+    Item::from([
+        (PK.into(), s(upload_pk(u.id))),
+        (SK.into(), s(UPLOAD_SK)),
+        (ID.into(), s(u.id.to_string())),
+        ("owner".into(), s(u.owner.as_str())),
+        ("object_key".into(), s(&u.object_key)),
+        ("multipart_id".into(), s(&u.multipart_id)),
+        ("filename".into(), s(&u.filename)),
+        ("content_type".into(), s(&u.content_type)),
+        ("size".into(), n(u.size)),
+        ("part_size".into(), n(u.part_size)),
+        (STATUS.into(), s(u.status.as_str())),
+        (CREATED_AT.into(), n(u.created_at.timestamp_millis())),
+    ])
+}
+
+pub(super) fn upload_from(item: &Item) -> StoreResult<Upload> {
+    Ok(Upload {
+        id: get_id(item, ID)?,
+        owner: Username::from_trusted(get_s(item, "owner")?.to_owned()),
+        object_key: get_s(item, "object_key")?.to_owned(),
+        multipart_id: get_s(item, "multipart_id")?.to_owned(),
+        filename: get_s(item, "filename")?.to_owned(),
+        content_type: get_s(item, "content_type")?.to_owned(),
+        size: get_n(item, "size")?,
+        part_size: get_n(item, "part_size")?,
+        status: UploadStatus::parse(get_s(item, STATUS)?).ok_or_else(|| corrupt(STATUS))?,
+        created_at: get_time(item, CREATED_AT)?,
+    })
+}
+
+pub(super) fn image_item(i: &Image) -> Item {
+    let mut item = Item::from([
+        (PK.into(), s(image_pk(i.id))),
+        (SK.into(), s(IMAGE_SK)),
+        (ID.into(), s(i.id.to_string())),
+        ("owner".into(), s(i.owner.as_str())),
+        (STATUS.into(), s(i.status.as_str())),
+        (CREATED_AT.into(), n(i.created_at.timestamp_millis())),
+        (OWNER_PK.into(), s(i.owner.as_str())),
+        (OWNER_SK.into(), s(i.id.to_string())),
+    ]);
+    with_failure(&mut item, i.failure.as_ref());
+    if let (Some(w), Some(h)) = (i.width, i.height) {
+        item.insert(WIDTH.into(), n(w));
+        item.insert(HEIGHT.into(), n(h));
+    }
+    item
+}
+
+pub(super) fn image_from(item: &Item) -> StoreResult<Image> {
+    Ok(Image {
+        id: get_id(item, ID)?,
+        owner: Username::from_trusted(get_s(item, "owner")?.to_owned()),
+        status: get_media_status(item)?,
+        failure: get_failure(item)?,
+        width: get_opt_n(item, WIDTH)?,
+        height: get_opt_n(item, HEIGHT)?,
+        created_at: get_time(item, CREATED_AT)?,
+    })
+}
+
+/// A new post (no comments yet, `version` 0), in the feed indexes only if it is born ready.
+pub(super) fn post_item(p: &Post) -> StoreResult<Item> {
+    let recent = serde_json::to_string(&p.recent_comments).map_err(|_| corrupt(RECENT_COMMENTS))?;
+    let mut item = Item::from([
+        (PK.into(), s(post_pk(p.id))),
+        (SK.into(), s(POST_SK)),
+        (ID.into(), s(p.id.to_string())),
+        (AUTHOR.into(), s(p.author.as_str())),
+        ("caption".into(), s(&p.caption)),
+        ("image_id".into(), s(p.image_id.to_string())),
+        (STATUS.into(), s(p.status.as_str())),
+        (COMMENT_COUNT.into(), n(p.comment_count)),
+        (RECENT_COMMENTS.into(), s(recent)),
+        (CREATED_AT.into(), n(p.created_at.timestamp_millis())),
+        (VERSION.into(), n(0)),
+    ]);
+    with_failure(&mut item, p.failure.as_ref());
+    if p.status == MediaStatus::Ready {
+        item.insert(FEED_PK.into(), s(FEED_PARTITION));
+        item.insert(AUTHOR_PK.into(), s(p.author.as_str()));
+        item.insert(FEED_SK.into(), s(feed_sk(p.comment_count, p.id)));
+        item.insert(NEW_SK.into(), s(p.id.to_string()));
+    }
+    Ok(item)
+}
+
+pub(super) fn post_from(item: &Item) -> StoreResult<Post> {
+    Ok(Post {
+        id: get_id(item, ID)?,
+        author: Username::from_trusted(get_s(item, AUTHOR)?.to_owned()),
+        caption: get_s(item, "caption")?.to_owned(),
+        image_id: get_id(item, "image_id")?,
+        status: get_media_status(item)?,
+        failure: get_failure(item)?,
+        comment_count: get_n(item, COMMENT_COUNT)?,
+        recent_comments: recent_from(item)?,
+        created_at: get_time(item, CREATED_AT)?,
+    })
+}
+
+pub(super) fn recent_from(item: &Item) -> StoreResult<Vec<Comment>> {
+    serde_json::from_str(get_s(item, RECENT_COMMENTS)?).map_err(|_| corrupt(RECENT_COMMENTS))
+}
+
+pub(super) fn recent_json(recent: &[Comment]) -> StoreResult<AttributeValue> {
+    Ok(s(
+        serde_json::to_string(recent).map_err(|_| corrupt(RECENT_COMMENTS))?
+    ))
+}
+
+pub(super) fn comment_item(c: &Comment) -> Item {
+    Item::from([
+        (PK.into(), s(post_pk(c.post_id))),
+        (SK.into(), s(comment_sk(c.id))),
+        (ID.into(), s(c.id.to_string())),
+        ("post_id".into(), s(c.post_id.to_string())),
+        (AUTHOR.into(), s(c.author.as_str())),
+        ("text".into(), s(&c.text)),
+        (CREATED_AT.into(), n(c.created_at.timestamp_millis())),
+    ])
+}
+
+pub(super) fn comment_from(item: &Item) -> StoreResult<Comment> {
+    Ok(Comment {
+        id: get_id(item, ID)?,
+        post_id: get_id(item, "post_id")?,
+        author: Username::from_trusted(get_s(item, AUTHOR)?.to_owned()),
+        text: get_s(item, "text")?.to_owned(),
+        created_at: get_time(item, CREATED_AT)?,
+    })
+}
+
+/// The primary key of an item.
+pub(super) fn key(pk: String, sk: &str) -> Item {
+    Item::from([(PK.into(), s(pk)), (SK.into(), s(sk))])
+}

@@ -1,0 +1,152 @@
+//! Key layout of the table: attribute and index names, key strings, feed positions and continuation keys.
+
+use crate::domain::{FeedSort, Id};
+use crate::ports::{StoreError, StoreResult};
+
+pub(super) const PK: &str = "pk";
+pub(super) const SK: &str = "sk";
+
+pub(super) const FEED_PK: &str = "feed_pk";
+pub(super) const FEED_SK: &str = "feed_sk";
+pub(super) const NEW_SK: &str = "new_sk";
+pub(super) const AUTHOR_PK: &str = "author_pk";
+pub(super) const OWNER_PK: &str = "owner_pk";
+pub(super) const OWNER_SK: &str = "owner_sk";
+
+pub(super) const GSI_FEED: &str = "feed";
+pub(super) const GSI_FEED_NEW: &str = "feed_new";
+pub(super) const GSI_AUTHOR_FEED: &str = "author_feed";
+pub(super) const GSI_AUTHOR_NEW: &str = "author_new";
+pub(super) const GSI_IMAGES_BY_OWNER: &str = "images_by_owner";
+
+/// The one partition of the feed indexes (see the module doc on sharding).
+pub(super) const FEED_PARTITION: &str = "FEED";
+
+pub(super) const USER_SK: &str = "USER";
+pub(super) const UPLOAD_SK: &str = "UPLOAD";
+pub(super) const IMAGE_SK: &str = "IMAGE";
+pub(super) const POST_SK: &str = "POST";
+pub(super) const COMMENT_PREFIX: &str = "COMMENT#";
+/// Sorts after every `COMMENT#<ulid>` and before `POST`: the upper bound of "all comments".
+pub(super) const COMMENTS_END: &str = "COMMENT#~";
+
+pub(super) fn user_pk(name: &str) -> String {
+    format!("USER#{name}")
+}
+
+pub(super) fn upload_pk(id: Id) -> String {
+    format!("UPLOAD#{id}")
+}
+
+pub(super) fn image_pk(id: Id) -> String {
+    format!("IMAGE#{id}")
+}
+
+pub(super) fn post_pk(id: Id) -> String {
+    format!("POST#{id}")
+}
+
+pub(super) fn comment_sk(id: Id) -> String {
+    format!("{COMMENT_PREFIX}{id}")
+}
+
+/// Width of the zero-padded count: every `u64` fits, so string order is numeric order.
+const COUNT_WIDTH: usize = 20;
+
+/// Sort key of the comments feed: comment count, then id (newest last), both in string order.
+pub(super) fn feed_sk(comment_count: u64, id: Id) -> String {
+    format!("{comment_count:0COUNT_WIDTH$}#{id}")
+}
+
+/// Where a page of `sort` ends, as handed to the caller.
+pub(super) fn feed_continuation(sort: FeedSort, comment_count: u64, id: Id) -> String {
+    match sort {
+        FeedSort::Comments => format!("{comment_count}:{id}"),
+        FeedSort::New => id.to_string(),
+    }
+}
+
+/// The index sort key a continuation stands for; anything this store did not make is refused.
+pub(super) fn parse_feed_continuation(sort: FeedSort, text: &str) -> StoreResult<String> {
+    match sort {
+        FeedSort::Comments => {
+            let (count, id) = text.split_once(':').ok_or(StoreError::BadContinuation)?;
+            let count = parse_count(count).ok_or(StoreError::BadContinuation)?;
+            let id = Id::parse(id).ok_or(StoreError::BadContinuation)?;
+            Ok(feed_sk(count, id))
+        }
+        FeedSort::New => Ok(Id::parse(text)
+            .ok_or(StoreError::BadContinuation)?
+            .to_string()),
+    }
+}
+
+/// Canonical decimal only ("007", "+7" and "" are refused), so one position has one spelling.
+fn parse_count(text: &str) -> Option<u64> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
+/// The comment id a comments continuation stands for, as the sort key to continue below.
+pub(super) fn parse_comment_continuation(text: &str) -> StoreResult<String> {
+    Ok(comment_sk(
+        Id::parse(text).ok_or(StoreError::BadContinuation)?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_keys_sort_by_count_then_id() {
+        let (a, b) = (Id::generate(), Id::generate());
+        assert!(feed_sk(9, b) < feed_sk(10, a));
+        assert!(feed_sk(10, a) < feed_sk(10, b));
+        assert!(feed_sk(u64::MAX, a).starts_with("18446744073709551615#"));
+        assert!(comment_sk(b).as_str() < COMMENTS_END && COMMENTS_END < POST_SK);
+    }
+
+    #[test]
+    fn continuations_round_trip_and_refuse_anything_else() {
+        let id = Id::generate();
+        let c = feed_continuation(FeedSort::Comments, 42, id);
+        assert_eq!(
+            parse_feed_continuation(FeedSort::Comments, &c).unwrap(),
+            feed_sk(42, id)
+        );
+        let n = feed_continuation(FeedSort::New, 42, id);
+        assert_eq!(
+            parse_feed_continuation(FeedSort::New, &n).unwrap(),
+            id.to_string()
+        );
+        for bad in [
+            "",
+            "garbage",
+            "42",
+            ":",
+            &format!("+42:{id}"),
+            &format!("042:{id}"),
+            &format!("-1:{id}"),
+            &format!("99999999999999999999:{id}"),
+            &format!("42:{}", id.to_string().to_lowercase()),
+            &format!("42:{id}:x"),
+        ] {
+            assert!(
+                matches!(
+                    parse_feed_continuation(FeedSort::Comments, bad),
+                    Err(StoreError::BadContinuation)
+                ),
+                "{bad}"
+            );
+        }
+        assert!(parse_feed_continuation(FeedSort::New, &c).is_err());
+        assert!(parse_comment_continuation("x").is_err());
+        assert_eq!(
+            parse_comment_continuation(&id.to_string()).unwrap(),
+            comment_sk(id)
+        );
+    }
+}

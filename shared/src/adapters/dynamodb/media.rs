@@ -1,0 +1,222 @@
+//! `MediaStore` on DynamoDB: uploads, images, and finishing an image together with its posts.
+//!
+//! `finish_image` is one UpdateItem of the image conditional on `status = processing` (so exactly
+//! one caller wins, even with twenty at once) returning the new item, whose `post_ids` names every
+//! post of the image; each of those posts is then updated conditionally from `processing`. The posts
+//! cannot be missed: `create_post` registers its id on the image in the same transaction that writes
+//! the post, conditional on the image status it copied (see `posts.rs`), so a post is either
+//! registered before the image update (and listed in its result) or born finished.
+//!
+//! The image and its posts are separate writes (a transaction would cap an image at 99 posts). If
+//! the winner dies between them, the event is redelivered and the duplicate `finish_image` finds the
+//! image finished; it then re-applies the stored outcome to any listed post still `processing`
+//! before returning `false`. In every other case those conditional writes change nothing.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{Put, ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+use super::DynamoStore;
+use super::errors::{built, is_condition_failed, retry_conflicts, transact, unavailable};
+use super::items::{
+    AUTHOR, FAILURE_CODE, FAILURE_MESSAGE, HEIGHT, Item, STATUS, WIDTH, get_media_status,
+    get_post_ids, image_from, image_item, key, n, s, upload_from, upload_item,
+};
+use super::keys::{
+    AUTHOR_PK, FEED_PARTITION, FEED_PK, FEED_SK, IMAGE_SK, NEW_SK, POST_SK, UPLOAD_SK, feed_sk,
+    image_pk, post_pk, upload_pk,
+};
+use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus};
+use crate::ports::{MediaStore, StoreError, StoreResult};
+
+impl DynamoStore {
+    pub(super) async fn get(&self, what: &str, key: Item) -> StoreResult<Option<Item>> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&format!("GetItem {what}"), &e))?;
+        Ok(got.item)
+    }
+
+    pub(super) fn put(&self, item: Item) -> StoreResult<TransactWriteItem> {
+        let put = built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Moves one post of a finished image from `processing` to `status`; a post that is gone or
+    /// already finished is left alone.
+    async fn finish_post(
+        &self,
+        post: Id,
+        status: MediaStatus,
+        failure: Option<&Failure>,
+    ) -> StoreResult<()> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(post_pk(post), POST_SK)))
+            .condition_expression("attribute_exists(pk) AND #st = :processing")
+            .expression_attribute_names("#st", STATUS)
+            .expression_attribute_values(":processing", s(MediaStatus::Processing.as_str()))
+            .expression_attribute_values(":st", s(status.as_str()));
+        update = match failure {
+            // A post is processing only before its first comment, so its count is 0.
+            None if status == MediaStatus::Ready => update
+                .update_expression(format!(
+                    "SET #st = :st, {FEED_PK} = :feed, {AUTHOR_PK} = #author, \
+                     {FEED_SK} = :fsk, {NEW_SK} = :id"
+                ))
+                .expression_attribute_names("#author", AUTHOR)
+                .expression_attribute_values(":feed", s(FEED_PARTITION))
+                .expression_attribute_values(":fsk", s(feed_sk(0, post)))
+                .expression_attribute_values(":id", s(post.to_string())),
+            _ => with_failure(update.update_expression("SET #st = :st"), failure),
+        };
+        match retry_conflicts(|| update.clone().send()).await {
+            Err(e) if !is_condition_failed(&e) => Err(unavailable("UpdateItem post", &e)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn finish_posts(&self, image: &Item) -> StoreResult<()> {
+        let status = get_media_status(image)?;
+        let failure = image_from(image)?.failure;
+        for post in get_post_ids(image)? {
+            self.finish_post(post, status, failure.as_ref()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds `failure_code` / `failure_message` to a `SET` update (appending to its expression).
+fn with_failure(
+    update: UpdateItemFluentBuilder,
+    failure: Option<&Failure>,
+) -> UpdateItemFluentBuilder {
+    let Some(f) = failure else { return update };
+    let expression = update.get_update_expression().clone().unwrap_or_default();
+    update
+        .update_expression(format!(
+            "{expression}, {FAILURE_CODE} = :fc, {FAILURE_MESSAGE} = :fm"
+        ))
+        .expression_attribute_values(":fc", s(&f.code))
+        .expression_attribute_values(":fm", s(&f.message))
+}
+
+#[async_trait]
+impl MediaStore for DynamoStore {
+    /// One TransactWriteItems: both puts with `attribute_not_exists(pk)`.
+    async fn create_upload(&self, upload: &Upload, image: &Image) -> StoreResult<()> {
+        let items = vec![self.put(upload_item(upload))?, self.put(image_item(image))?];
+        let seed = format!("create_upload|{}", upload.id);
+        match transact(&self.client, "create upload", items, &seed).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::AlreadyExists),
+        }
+    }
+
+    /// One strongly consistent GetItem.
+    async fn get_upload(&self, id: Id) -> StoreResult<Option<Upload>> {
+        let item = self.get("upload", key(upload_pk(id), UPLOAD_SK)).await?;
+        item.as_ref().map(upload_from).transpose()
+    }
+
+    /// One UpdateItem conditional on the current status; on failure the old item (returned by the
+    /// failed condition) tells `Conflict` from `NotFound`.
+    async fn set_upload_status(
+        &self,
+        id: Id,
+        from: UploadStatus,
+        to: UploadStatus,
+    ) -> StoreResult<()> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(upload_pk(id), UPLOAD_SK)))
+            .update_expression("SET #st = :to")
+            .condition_expression("attribute_exists(pk) AND #st = :from")
+            .expression_attribute_names("#st", STATUS)
+            .expression_attribute_values(":from", s(from.as_str()))
+            .expression_attribute_values(":to", s(to.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match retry_conflicts(|| update.clone().send()).await {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    Err(if c.item().is_some() {
+                        StoreError::Conflict("upload is not in the expected state")
+                    } else {
+                        StoreError::NotFound
+                    })
+                }
+                _ => Err(unavailable("UpdateItem upload", &e)),
+            },
+        }
+    }
+
+    /// One strongly consistent GetItem.
+    async fn get_image(&self, id: Id) -> StoreResult<Option<Image>> {
+        let item = self.get("image", key(image_pk(id), IMAGE_SK)).await?;
+        item.as_ref().map(image_from).transpose()
+    }
+
+    /// One conditional UpdateItem of the image, then one conditional UpdateItem per post of it.
+    async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(image_pk(id), IMAGE_SK)))
+            .condition_expression("#st = :processing")
+            .expression_attribute_names("#st", STATUS)
+            .expression_attribute_values(":processing", s(MediaStatus::Processing.as_str()))
+            .return_values(ReturnValue::AllNew);
+        let update = match outcome {
+            Outcome::Ready { width, height } => update
+                .update_expression(format!("SET #st = :st, {WIDTH} = :w, {HEIGHT} = :h"))
+                .expression_attribute_values(":st", s(MediaStatus::Ready.as_str()))
+                .expression_attribute_values(":w", n(width))
+                .expression_attribute_values(":h", n(height)),
+            Outcome::Failed(f) => with_failure(
+                update
+                    .update_expression("SET #st = :st")
+                    .expression_attribute_values(":st", s(MediaStatus::Failed.as_str())),
+                Some(f),
+            ),
+        };
+        match retry_conflicts(|| update.clone().send()).await {
+            Ok(out) => {
+                let image = out
+                    .attributes
+                    .ok_or_else(|| StoreError::Unavailable("UpdateItem image: no item".into()))?;
+                self.finish_posts(&image).await?;
+                Ok(true)
+            }
+            Err(e) if is_condition_failed(&e) => {
+                // Unknown, or finished before: complete what a winner that died half-way left.
+                if let Some(image) = self.get("image", key(image_pk(id), IMAGE_SK)).await?
+                    && get_media_status(&image)? != MediaStatus::Processing
+                {
+                    self.finish_posts(&image).await?;
+                }
+                Ok(false)
+            }
+            Err(e) => Err(unavailable("UpdateItem image", &e)),
+        }
+    }
+}
