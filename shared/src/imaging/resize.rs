@@ -157,7 +157,8 @@ pub(crate) fn pre_shrink(
         return Ok(decoded);
     }
     let k = factor.min(f64::from(src.width.min(src.height)));
-    // Whole pixels: the last (partial) block is averaged over what it has.
+    // Rounded up to whole pixels: fr's box filter maps the whole source onto w x h, so each box
+    // is a little under k pixels wide and the exact ratio is kept in `scale`.
     let w = (f64::from(src.width) / k).ceil().max(1.0) as u32;
     let h = (f64::from(src.height) / k).ceil().max(1.0) as u32;
     if (w, h) == (src.width, src.height) {
