@@ -78,6 +78,32 @@ pub struct FeedQuery {
     pub limit: u32,
 }
 
+/// Where a feed page ends, spelled the same by every store: `count:id` by comments, `id` by new.
+pub fn feed_continuation(sort: FeedSort, comment_count: u64, id: Id) -> String {
+    match sort {
+        FeedSort::Comments => format!("{comment_count}:{id}"),
+        FeedSort::New => id.to_string(),
+    }
+}
+
+/// The (comment count, id) a [`feed_continuation`] stands for (count 0 for `New`); anything else is
+/// `BadContinuation`. Counts must be canonical decimals ("007", "+7" and "" are refused), so one
+/// position has one spelling.
+pub fn parse_feed_continuation(sort: FeedSort, text: &str) -> StoreResult<(u64, Id)> {
+    let (count, id) = match sort {
+        FeedSort::Comments => {
+            let (count, id) = text.split_once(':').ok_or(StoreError::BadContinuation)?;
+            let canonical = !count.is_empty()
+                && count.bytes().all(|b| b.is_ascii_digit())
+                && (count == "0" || !count.starts_with('0'));
+            let count = canonical.then(|| count.parse().ok()).flatten();
+            (count.ok_or(StoreError::BadContinuation)?, id)
+        }
+        FeedSort::New => (0, text),
+    };
+    Ok((count, Id::parse(id).ok_or(StoreError::BadContinuation)?))
+}
+
 /// Posts and their comments.
 ///
 /// # Contract

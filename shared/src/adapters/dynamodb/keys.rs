@@ -58,35 +58,15 @@ pub(super) fn feed_sk(comment_count: u64, id: Id) -> String {
     format!("{comment_count:0COUNT_WIDTH$}#{id}")
 }
 
-/// Where a page of `sort` ends, as handed to the caller.
-pub(super) fn feed_continuation(sort: FeedSort, comment_count: u64, id: Id) -> String {
-    match sort {
-        FeedSort::Comments => format!("{comment_count}:{id}"),
-        FeedSort::New => id.to_string(),
-    }
-}
+pub(super) use crate::ports::feed_continuation;
 
 /// The index sort key a continuation stands for; anything this store did not make is refused.
 pub(super) fn parse_feed_continuation(sort: FeedSort, text: &str) -> StoreResult<String> {
-    match sort {
-        FeedSort::Comments => {
-            let (count, id) = text.split_once(':').ok_or(StoreError::BadContinuation)?;
-            let count = parse_count(count).ok_or(StoreError::BadContinuation)?;
-            let id = Id::parse(id).ok_or(StoreError::BadContinuation)?;
-            Ok(feed_sk(count, id))
-        }
-        FeedSort::New => Ok(Id::parse(text)
-            .ok_or(StoreError::BadContinuation)?
-            .to_string()),
-    }
-}
-
-/// Canonical decimal only ("007", "+7" and "" are refused), so one position has one spelling.
-fn parse_count(text: &str) -> Option<u64> {
-    let canonical = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && (text == "0" || !text.starts_with('0'));
-    canonical.then(|| text.parse().ok()).flatten()
+    let (count, id) = crate::ports::parse_feed_continuation(sort, text)?;
+    Ok(match sort {
+        FeedSort::Comments => feed_sk(count, id),
+        FeedSort::New => id.to_string(),
+    })
 }
 
 /// The comment id a comments continuation stands for, as the sort key to continue below.

@@ -6,7 +6,9 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::media::failure;
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, to_millis};
 use crate::domain::{Comment, FeedSort, Id, MediaStatus, Page, Post, Username};
-use crate::ports::{FeedQuery, PostStore, StoreError, StoreResult};
+use crate::ports::{
+    FeedQuery, PostStore, StoreError, StoreResult, feed_continuation, parse_feed_continuation,
+};
 
 const POST_COLUMNS: &str = "id, author, caption, image_id, status, failure_code, failure_message, comment_count, \
                             recent_comments, created_at";
@@ -56,27 +58,13 @@ impl StoredPost {
     }
 }
 
-/// Continuation key of the feed: the sort position of the last post of a page.
-fn feed_key(sort: FeedSort, post: &Post) -> String {
-    match sort {
-        FeedSort::Comments => format!("{}:{}", post.comment_count, post.id),
-        FeedSort::New => post.id.to_string(),
-    }
-}
-
+/// The feed position a continuation key stands for, as SQL parameters (count, id).
 fn parse_feed_key(sort: FeedSort, key: &str) -> StoreResult<(i64, String)> {
-    let (count, id) = match sort {
-        FeedSort::Comments => {
-            let (c, id) = key.split_once(':').ok_or(StoreError::BadContinuation)?;
-            (
-                c.parse::<i64>().map_err(|_| StoreError::BadContinuation)?,
-                id,
-            )
-        }
-        FeedSort::New => (0, key),
-    };
-    let id = Id::parse(id).ok_or(StoreError::BadContinuation)?;
-    Ok((count, id.to_string()))
+    let (count, id) = parse_feed_continuation(sort, key)?;
+    Ok((
+        i64::try_from(count).map_err(|_| StoreError::BadContinuation)?,
+        id.to_string(),
+    ))
 }
 
 fn feed_sql(sort: FeedSort, by_author: bool, after: bool) -> String {
@@ -229,7 +217,9 @@ impl PostStore for Sqlite {
                 .collect::<StoreResult<Vec<_>>>()?;
             let next = if items.len() > q.limit as usize {
                 items.truncate(q.limit as usize);
-                items.last().map(|p| feed_key(q.sort, p))
+                items
+                    .last()
+                    .map(|p| feed_continuation(q.sort, p.comment_count, p.id))
             } else {
                 None
             };
