@@ -99,8 +99,6 @@ pub async fn app(config: &AwsConfig) -> Result<Arc<App>, ConfigError> {
         &config.renditions_bucket,
     );
     Ok(Arc::new(App::new(
-        store.clone(),
-        store.clone(),
         store,
         Arc::new(objects),
         &config.secrets(),

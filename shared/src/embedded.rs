@@ -113,14 +113,7 @@ pub async fn start(
         jwt: secrets.jwt.into_bytes(),
         cursor: hex32(&secrets.cursor)?,
     };
-    let app = Arc::new(App::new(
-        store.clone(),
-        store.clone(),
-        store,
-        Arc::new(objects),
-        &keys,
-        settings,
-    ));
+    let app = Arc::new(App::new(store, Arc::new(objects), &keys, settings));
 
     if let Some((name, password)) = &config.admin {
         accounts::ensure_admin(&app, name, password)

@@ -10,7 +10,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Comment, FeedSort, Id, Image, Outcome, Page, Post, Upload, UploadStatus, User, Username,
+    Comment, FeedSort, Fit, Id, Image, Outcome, Page, Post, Rendition, Tier, Upload, UploadStatus,
+    User, Username,
 };
 
 /// Failures of a metadata store.
@@ -35,16 +36,55 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What `UserStore` answers when a user's tier does not exist.
+pub const NO_SUCH_TIER: &str = "no_such_tier";
+/// What `TierStore::delete_tier` answers while a user is on the tier.
+pub const TIER_IN_USE: &str = "tier_in_use";
+/// What `MediaStore::list_image` answers for an image already in the library.
+pub const ALREADY_LISTED: &str = "already_listed";
+
 /// Accounts.
 ///
 /// # Contract
-/// - `create_user` is a conditional put: a taken username gives `AlreadyExists` and changes nothing.
-/// - `update_user` replaces tier, role and password hash of an existing user, else `NotFound`.
+/// - `create_user` is a conditional put: a taken username gives `AlreadyExists` and changes nothing;
+///   the user's tier must exist, else `Conflict(NO_SUCH_TIER)` and nothing is written.
+/// - `update_user` replaces tier, role and password hash of an existing user, else `NotFound`; a
+///   tier that does not exist is `Conflict(NO_SUCH_TIER)`. Creating a user, moving one between
+///   tiers and the tier's record of being in use change in one atomic step, so
+///   `TierStore::delete_tier` can never delete a tier that a user is on.
+/// - `list_users` pages through every user by username ascending, one store query per page.
 #[async_trait]
 pub trait UserStore: Send + Sync {
     async fn create_user(&self, user: &User) -> StoreResult<()>;
     async fn get_user(&self, username: &str) -> StoreResult<Option<User>>;
     async fn update_user(&self, user: &User) -> StoreResult<()>;
+    async fn list_users(&self, limit: u32, after: Option<&str>) -> StoreResult<Page<User>>;
+}
+
+/// Tier definitions (what a user's images come with).
+///
+/// # Contract
+/// - `create_tier` is a conditional put (`AlreadyExists`); `update_tier` replaces the definition of
+///   an existing tier, else `NotFound`. Names are case-sensitive: `Gold` and `gold` are two tiers.
+/// - `delete_tier` of a missing tier is `NotFound`; while any user is on the tier it is
+///   `Conflict(TIER_IN_USE)` and nothing changes, checked in the same atomic step as the delete.
+/// - `list_tiers` pages through the tiers by name ascending (byte order), one query per page.
+#[async_trait]
+pub trait TierStore: Send + Sync {
+    async fn create_tier(&self, tier: &Tier) -> StoreResult<()>;
+    async fn get_tier(&self, name: &str) -> StoreResult<Option<Tier>>;
+    async fn update_tier(&self, tier: &Tier) -> StoreResult<()>;
+    async fn delete_tier(&self, name: &str) -> StoreResult<()>;
+    async fn list_tiers(&self, limit: u32, after: Option<&str>) -> StoreResult<Page<Tier>>;
+}
+
+/// Which of an owner's library images a page lists.
+#[derive(Debug, Clone)]
+pub struct ImageQuery {
+    pub owner: Username,
+    /// Only images whose `fold_title(title)` contains `fold_title(this)`.
+    pub title: Option<String>,
+    pub limit: u32,
 }
 
 /// Declared uploads and the processing state of what was uploaded.
@@ -55,7 +95,16 @@ pub trait UserStore: Send + Sync {
 /// - `set_upload_status` moves `from` → `to` atomically, else `Conflict` (or `NotFound`).
 /// - `finish_image` moves an image from `processing` to ready/failed exactly once and, in the same
 ///   atomic step, every post of that image; it returns `false` (and changes nothing) when the image
-///   was already finished or is unknown, so a duplicate event is a no-op.
+///   was already finished or is unknown, so a duplicate event is a no-op. `Ready` also records the
+///   original's size and adds its renditions to the image's set.
+/// - `list_image` puts an image into its owner's library with a title and requested size
+///   (`NotFound` if there is no such image, `Conflict(ALREADY_LISTED)` and no change if it is in
+///   the library already); it returns the image as stored.
+/// - `add_renditions` adds to an image's set of stored renditions (a set union: idempotent, safe
+///   under concurrency, never removes one); `NotFound` if there is no such image.
+/// - `list_images` returns the owner's listed images (every status), newest (id desc) first, in
+///   one store query per page when `title` is `None`. With `title`, a page may hold fewer than
+///   `limit` items (a store may bound what it reads per page); `next` is `None` only at the end.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     async fn create_upload(&self, upload: &Upload, image: &Image) -> StoreResult<()>;
@@ -68,6 +117,13 @@ pub trait MediaStore: Send + Sync {
     ) -> StoreResult<()>;
     async fn get_image(&self, id: Id) -> StoreResult<Option<Image>>;
     async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool>;
+    async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image>;
+    async fn add_renditions(&self, id: Id, renditions: &[Rendition]) -> StoreResult<()>;
+    async fn list_images(
+        &self,
+        query: &ImageQuery,
+        after: Option<&str>,
+    ) -> StoreResult<Page<Image>>;
 }
 
 /// Which posts a feed page lists.
@@ -189,6 +245,7 @@ pub type ObjectResult<T> = Result<T, ObjectError>;
 ///   (`InvalidPart`); on success the object appears and an object-created event follows.
 /// - `get` refuses objects larger than `max_bytes` without reading them (`TooLarge`).
 /// - `put` overwrites: writing the same key twice leaves one object.
+/// - `presign_get` may hand out a cached URL with more than half its life left; `presign_link` never.
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     async fn start_multipart(&self, key: &str, content_type: &str) -> ObjectResult<String>;
@@ -219,6 +276,15 @@ pub trait ObjectStore: Send + Sync {
     ) -> ObjectResult<()>;
     async fn delete(&self, bucket: Bucket, key: &str) -> ObjectResult<()>;
     async fn presign_get(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        expires_in: Duration,
+    ) -> ObjectResult<Presigned>;
+    /// A freshly signed GET for a link handed to someone else: never a cached URL, and its
+    /// `expires_at` is when it really stops working (earlier than asked only if the signing
+    /// credentials themselves expire sooner).
+    async fn presign_link(
         &self,
         bucket: Bucket,
         key: &str,

@@ -103,14 +103,7 @@ async fn quiet_app() -> (Arc<App>, local_s3::LocalS3, tempfile::TempDir) {
         jwt: vec![1; 32],
         cursor: [2; 32],
     };
-    let app = App::new(
-        store.clone(),
-        store.clone(),
-        store,
-        Arc::new(objects),
-        &secrets,
-        Settings::default(),
-    );
+    let app = App::new(store, Arc::new(objects), &secrets, Settings::default());
     (Arc::new(app), s3, dir)
 }
 

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::SharedCredentialsProvider;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
@@ -27,6 +28,10 @@ const PRESIGN_CACHE_MAX: usize = 100_000;
 
 pub struct S3Objects {
     client: aws_sdk_s3::Client,
+    /// Signs expiring links; long-lived keys on AWS (see `aws.rs`), else `client`.
+    link_client: aws_sdk_s3::Client,
+    /// The credentials `link_client` signs with, when they may expire (a role's).
+    link_credentials: Option<SharedCredentialsProvider>,
     uploads: String,
     renditions: String,
     presigned: Mutex<HashMap<(Bucket, String), Presigned>>,
@@ -44,11 +49,26 @@ impl std::fmt::Debug for S3Objects {
 impl S3Objects {
     pub fn new(client: aws_sdk_s3::Client, uploads: &str, renditions: &str) -> Self {
         Self {
+            link_client: client.clone(),
+            link_credentials: None,
             client,
             uploads: uploads.to_owned(),
             renditions: renditions.to_owned(),
             presigned: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Signs expiring links with `client` (e.g. one with long-lived keys) instead.
+    pub fn with_link_signer(mut self, client: aws_sdk_s3::Client) -> Self {
+        self.link_client = client;
+        self.link_credentials = None;
+        self
+    }
+
+    /// Caps link expiry at the expiry of these credentials (the ones `link_client` signs with).
+    pub fn with_expiring_credentials(mut self, provider: SharedCredentialsProvider) -> Self {
+        self.link_credentials = Some(provider);
+        self
     }
 
     /// A client for an S3-compatible endpoint with static keys (the embedded endpoint, s3s-fs in tests).
@@ -345,4 +365,39 @@ impl ObjectStore for S3Objects {
         cache.insert(cache_key, signed.clone());
         Ok(signed)
     }
+
+    async fn presign_link(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        expires_in: Duration,
+    ) -> ObjectResult<Presigned> {
+        let req = self
+            .link_client
+            .get_object()
+            .bucket(self.bucket(bucket))
+            .key(key)
+            .presigned(presign_config(expires_in)?)
+            .await
+            .map_err(classify)?;
+        let mut expires_at = expiry(expires_in);
+        if let Some(dies) = credentials_expiry(self.link_credentials.as_ref()).await {
+            expires_at = expires_at.min(dies);
+        }
+        Ok(Presigned {
+            url: req.uri().to_owned(),
+            expires_at,
+        })
+    }
+}
+
+/// When the credentials `client` signs with expire (`None` for long-lived keys): a URL signed with
+/// temporary credentials (every Lambda role's) stops working then, whatever it says.
+async fn credentials_expiry(
+    provider: Option<&SharedCredentialsProvider>,
+) -> Option<chrono::DateTime<Utc>> {
+    use aws_sdk_s3::config::ProvideCredentials;
+    let provider = provider?;
+    let creds = provider.provide_credentials().await.ok()?;
+    creds.expiry().map(chrono::DateTime::<Utc>::from)
 }

@@ -19,7 +19,7 @@ pub use tokens::TokenKeys;
 
 use crate::domain::{CursorKey, Role, User};
 use crate::imaging::Limits;
-use crate::ports::{MediaStore, ObjectStore, PostStore, UserStore};
+use crate::ports::{MediaStore, ObjectStore, PostStore, TierStore, UserStore};
 
 /// Tunables with the defaults the API contract implies.
 #[derive(Debug, Clone)]
@@ -57,6 +57,7 @@ impl Default for Settings {
 /// Everything a use case may touch. Cheap to share behind an `Arc`.
 pub struct App {
     pub users: Arc<dyn UserStore>,
+    pub tiers: Arc<dyn TierStore>,
     pub media: Arc<dyn MediaStore>,
     pub posts: Arc<dyn PostStore>,
     pub objects: Arc<dyn ObjectStore>,
@@ -84,18 +85,21 @@ pub struct Secrets {
 }
 
 impl App {
-    pub fn new(
-        users: Arc<dyn UserStore>,
-        media: Arc<dyn MediaStore>,
-        posts: Arc<dyn PostStore>,
+    /// An app over one metadata store that keeps every metadata port.
+    pub fn new<S>(
+        store: Arc<S>,
         objects: Arc<dyn ObjectStore>,
         secrets: &Secrets,
         settings: Settings,
-    ) -> Self {
+    ) -> Self
+    where
+        S: UserStore + TierStore + MediaStore + PostStore + 'static,
+    {
         Self {
-            users,
-            media,
-            posts,
+            users: store.clone(),
+            tiers: store.clone(),
+            media: store.clone(),
+            posts: store,
             objects,
             tokens: TokenKeys::new(&secrets.jwt, 24 * 3600),
             cursors: CursorKey::new(secrets.cursor),

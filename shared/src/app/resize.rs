@@ -153,6 +153,7 @@ pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
             &Outcome::Ready {
                 width: rendered.width,
                 height: rendered.height,
+                renditions: vec![crate::domain::Rendition::Feed],
             },
         )
         .await?;

@@ -124,6 +124,10 @@ pub async fn create(
         width: None,
         height: None,
         created_at: now,
+        title: String::new(),
+        listed: false,
+        fit: None,
+        renditions: Vec::new(),
     };
     app.media.create_upload(&upload, &image).await?;
     let numbers: Vec<u32> = (1..=part_count(size, part_size)).collect();

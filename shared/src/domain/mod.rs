@@ -4,8 +4,10 @@ pub mod cursor;
 pub mod ids;
 pub mod records;
 pub mod text;
+pub mod tier;
 
 pub use cursor::{CursorError, CursorKey};
 pub use ids::Id;
 pub use records::*;
-pub use text::{Caption, CommentText, Password, Username, ValidationError};
+pub use text::{Caption, CommentText, Password, Title, Username, ValidationError};
+pub use tier::{Tier, builtin_tier, builtin_tiers};

@@ -145,7 +145,8 @@ pub struct Failure {
     pub message: String,
 }
 
-/// The processing state of one uploaded object (id = the upload's id).
+/// The processing state of one uploaded object (id = the upload's id), and its place in the
+/// owner's library.
 #[derive(Debug, Clone)]
 pub struct Image {
     pub id: Id,
@@ -156,13 +157,90 @@ pub struct Image {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub created_at: DateTime<Utc>,
+    /// Library title ("" until the image is listed).
+    pub title: String,
+    /// In the owner's library: made by `POST /v1/images` or posted. Only listed images are listed.
+    pub listed: bool,
+    /// The size the owner asked for (fit inside); `None` means [`Fit::DEFAULT`].
+    pub fit: Option<Fit>,
+    /// The renditions stored so far.
+    pub renditions: Vec<Rendition>,
 }
 
 /// How processing ended, applied by [`crate::ports::MediaStore::finish_image`].
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Ready { width: u32, height: u32 },
+    Ready {
+        width: u32,
+        height: u32,
+        renditions: Vec<Rendition>,
+    },
     Failed(Failure),
+}
+
+/// A requested size: the JPEG fits inside it, keeps its aspect and is never enlarged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fit {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Fit {
+    pub const DEFAULT: Fit = Fit {
+        width: 600,
+        height: 600,
+    };
+}
+
+/// One JPEG made from an image's original, stored in the renditions bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rendition {
+    /// The 600x600 cover crop posts show.
+    Feed,
+    /// Fit inside the requested size.
+    Fit(Fit),
+    /// A thumbnail this many pixels high.
+    Thumb(u32),
+}
+
+impl Rendition {
+    /// How stores spell it: `feed`, `fit:800x600`, `h:200`.
+    pub fn name(&self) -> String {
+        match self {
+            Rendition::Feed => "feed".to_owned(),
+            Rendition::Fit(f) => format!("fit:{}x{}", f.width, f.height),
+            Rendition::Thumb(h) => format!("h:{h}"),
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        if name == "feed" {
+            return Some(Rendition::Feed);
+        }
+        if let Some(h) = name.strip_prefix("h:") {
+            return h.parse().ok().map(Rendition::Thumb);
+        }
+        let (w, h) = name.strip_prefix("fit:")?.split_once('x')?;
+        Some(Rendition::Fit(Fit {
+            width: w.parse().ok()?,
+            height: h.parse().ok()?,
+        }))
+    }
+
+    /// Its object key in the renditions bucket: deterministic, so a repeated resize overwrites.
+    pub fn key(&self, image: &Id) -> String {
+        match self {
+            Rendition::Feed => format!("{image}/600x600.jpg"),
+            Rendition::Fit(f) => format!("{image}/fit-{}x{}.jpg", f.width, f.height),
+            Rendition::Thumb(h) => format!("{image}/h-{h}.jpg"),
+        }
+    }
+}
+
+/// How titles are compared by `title` search: case-insensitive, Unicode-aware. Stores keep this
+/// folded form beside the title and match with a plain substring test.
+pub fn fold_title(text: &str) -> String {
+    text.to_lowercase()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +307,24 @@ mod tests {
             status: UploadStatus::Uploading,
             created_at: Utc::now(),
         }
+    }
+
+    #[test]
+    fn rendition_names_round_trip() {
+        let all = [
+            Rendition::Feed,
+            Rendition::Thumb(200),
+            Rendition::Fit(Fit {
+                width: 800,
+                height: 600,
+            }),
+        ];
+        for r in all {
+            assert_eq!(Rendition::parse(&r.name()), Some(r));
+        }
+        assert_eq!(Rendition::parse("fit:8x"), None);
+        assert_eq!(Rendition::parse("h:x"), None);
+        assert_eq!(fold_title("ÉTÉ Photo"), "été photo");
     }
 
     #[test]

@@ -112,6 +112,24 @@ impl Caption {
     }
 }
 
+/// An image title: 1..200 characters, not only whitespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        check_len("title", text, 1, 200)?;
+        if text.trim().is_empty() {
+            return Err(ValidationError::new("title", "must not be blank"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// A comment: 1..1000 characters, not only whitespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentText(String);

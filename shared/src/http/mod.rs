@@ -2,8 +2,10 @@
 //! Lambda functions alike.
 
 pub mod accounts;
+pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod images;
 pub mod posts;
 pub mod service;
 pub mod uploads;
@@ -52,14 +54,18 @@ pub enum Group {
     Accounts,
     Uploads,
     Posts,
+    Images,
+    Admin,
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [
+    pub const ALL: [Group; 6] = [
         Group::Service,
         Group::Accounts,
         Group::Uploads,
         Group::Posts,
+        Group::Images,
+        Group::Admin,
     ];
 
     fn routes(self) -> Router<Arc<App>> {
@@ -68,6 +74,8 @@ impl Group {
             Group::Accounts => accounts::routes(),
             Group::Uploads => uploads::routes(),
             Group::Posts => posts::routes(),
+            Group::Images => images::routes(),
+            Group::Admin => admin::routes(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `MediaStore` contract: uploads, status transitions, finishing an image exactly once.
 
-use imagegram::domain::{Failure, Id, MediaStatus, Outcome, UploadStatus};
+use imagegram::domain::{Failure, Id, MediaStatus, Outcome, Rendition, UploadStatus};
 use imagegram::ports::{MediaStore, StoreError};
 
 use super::upload_and_image;
@@ -61,6 +61,7 @@ pub async fn finish_image_happens_once(store: &dyn MediaStore) {
                 &Outcome::Ready {
                     width: 640,
                     height: 427
+                    renditions: vec![Rendition::Feed],
                 }
             )
             .await
@@ -90,6 +91,7 @@ pub async fn finish_image_happens_once(store: &dyn MediaStore) {
                 &Outcome::Ready {
                     width: 1,
                     height: 1
+                    renditions: vec![Rendition::Feed],
                 }
             )
             .await
@@ -110,6 +112,7 @@ pub async fn concurrent_finishes_change_state_once(store: std::sync::Arc<dyn Med
                     &Outcome::Ready {
                         width: i,
                         height: i,
+                        renditions: vec![Rendition::Feed],
                     },
                 )
                 .await

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use imagegram::domain::{Comment, FeedSort, Id, MediaStatus, Outcome, Post};
+use imagegram::domain::{Comment, FeedSort, Id, MediaStatus, Outcome, Post, Rendition};
 use imagegram::ports::{FeedQuery, MediaStore, PostStore, StoreError};
 
 use super::{name, upload_and_image};
@@ -31,6 +31,7 @@ pub async fn ready_post(media: &dyn MediaStore, posts: &dyn PostStore, author: &
             &Outcome::Ready {
                 width: 1,
                 height: 1,
+                renditions: vec![Rendition::Feed],
             },
         )
         .await
@@ -60,6 +61,7 @@ pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn PostStore
             &Outcome::Ready {
                 width: 1,
                 height: 1,
+                renditions: vec![Rendition::Feed],
             },
         )
         .await
@@ -77,6 +79,7 @@ pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn PostStore
             &Outcome::Ready {
                 width: 1,
                 height: 1,
+                renditions: vec![Rendition::Feed],
             },
         )
         .await

@@ -191,6 +191,10 @@ pub(super) fn image_from(item: &Item) -> StoreResult<Image> {
         width: get_opt_n(item, WIDTH)?,
         height: get_opt_n(item, HEIGHT)?,
         created_at: get_time(item, CREATED_AT)?,
+        title: String::new(),
+        listed: false,
+        fit: None,
+        renditions: Vec::new(),
     })
 }
 

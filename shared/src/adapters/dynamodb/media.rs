@@ -29,6 +29,8 @@ use super::keys::{
     image_pk, post_pk, upload_pk,
 };
 use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus};
+use crate::domain::{Fit, Page, Rendition};
+use crate::ports::ImageQuery;
 use crate::ports::{MediaStore, StoreError, StoreResult};
 
 impl DynamoStore {
@@ -187,7 +189,7 @@ impl MediaStore for DynamoStore {
             .expression_attribute_values(":processing", s(MediaStatus::Processing.as_str()))
             .return_values(ReturnValue::AllNew);
         let update = match outcome {
-            Outcome::Ready { width, height } => update
+            Outcome::Ready { width, height, .. } => update
                 .update_expression(format!("SET #st = :st, {WIDTH} = :w, {HEIGHT} = :h"))
                 .expression_attribute_values(":st", s(MediaStatus::Ready.as_str()))
                 .expression_attribute_values(":w", n(width))
@@ -218,5 +220,26 @@ impl MediaStore for DynamoStore {
             }
             Err(e) => Err(unavailable("UpdateItem image", &e)),
         }
+    }
+    async fn list_image(&self, _id: Id, _title: &str, _fit: Option<Fit>) -> StoreResult<Image> {
+        Err(StoreError::Unavailable(
+            "list_image: not implemented yet".into(),
+        ))
+    }
+
+    async fn add_renditions(&self, _id: Id, _renditions: &[Rendition]) -> StoreResult<()> {
+        Err(StoreError::Unavailable(
+            "add_renditions: not implemented yet".into(),
+        ))
+    }
+
+    async fn list_images(
+        &self,
+        _query: &ImageQuery,
+        _after: Option<&str>,
+    ) -> StoreResult<Page<Image>> {
+        Err(StoreError::Unavailable(
+            "list_images: not implemented yet".into(),
+        ))
     }
 }

@@ -7,6 +7,8 @@ use super::errors::{is_condition_failed, retry_conflicts, unavailable};
 use super::items::{key, s, user_from, user_item};
 use super::keys::{USER_SK, user_pk};
 use crate::domain::User;
+use crate::domain::{Page, Tier};
+use crate::ports::TierStore;
 use crate::ports::{StoreError, StoreResult, UserStore};
 
 #[async_trait]
@@ -58,5 +60,33 @@ impl UserStore for DynamoStore {
             Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound),
             Err(e) => Err(unavailable("UpdateItem user", &e)),
         }
+    }
+    async fn list_users(&self, _limit: u32, _after: Option<&str>) -> StoreResult<Page<User>> {
+        Err(StoreError::Unavailable(
+            "list_users: not implemented yet".into(),
+        ))
+    }
+}
+
+#[async_trait]
+impl TierStore for DynamoStore {
+    async fn create_tier(&self, _tier: &Tier) -> StoreResult<()> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    }
+
+    async fn get_tier(&self, _name: &str) -> StoreResult<Option<Tier>> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    }
+
+    async fn update_tier(&self, _tier: &Tier) -> StoreResult<()> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    }
+
+    async fn delete_tier(&self, _name: &str) -> StoreResult<()> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    }
+
+    async fn list_tiers(&self, _limit: u32, _after: Option<&str>) -> StoreResult<Page<Tier>> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
     }
 }

@@ -5,6 +5,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, to_millis};
 use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus, Username};
+use crate::domain::{Fit, Page, Rendition};
+use crate::ports::ImageQuery;
 use crate::ports::{MediaStore, StoreError, StoreResult};
 
 fn parse_id(text: &str) -> StoreResult<Id> {
@@ -154,6 +156,10 @@ impl MediaStore for Sqlite {
                 width,
                 height,
                 created_at: from_millis(at),
+                title: String::new(),
+                listed: false,
+                fit: None,
+                renditions: Vec::new(),
             }))
         })
         .await
@@ -163,7 +169,7 @@ impl MediaStore for Sqlite {
         let outcome = outcome.clone();
         self.write(move |tx| {
             let (status, code, message, width, height) = match outcome {
-                Outcome::Ready { width, height } => (MediaStatus::Ready, None, None, Some(width), Some(height)),
+                Outcome::Ready { width, height, .. } => (MediaStatus::Ready, None, None, Some(width), Some(height)),
                 Outcome::Failed(f) => (MediaStatus::Failed, Some(f.code), Some(f.message), None, None),
             };
             let n = tx.execute(
@@ -182,5 +188,26 @@ impl MediaStore for Sqlite {
             Ok(true)
         })
         .await
+    }
+    async fn list_image(&self, _id: Id, _title: &str, _fit: Option<Fit>) -> StoreResult<Image> {
+        Err(StoreError::Unavailable(
+            "list_image: not implemented yet".into(),
+        ))
+    }
+
+    async fn add_renditions(&self, _id: Id, _renditions: &[Rendition]) -> StoreResult<()> {
+        Err(StoreError::Unavailable(
+            "add_renditions: not implemented yet".into(),
+        ))
+    }
+
+    async fn list_images(
+        &self,
+        _query: &ImageQuery,
+        _after: Option<&str>,
+    ) -> StoreResult<Page<Image>> {
+        Err(StoreError::Unavailable(
+            "list_images: not implemented yet".into(),
+        ))
     }
 }

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, to_millis};
+use crate::domain::{Page, Tier};
 use crate::domain::{Role, User, Username};
+use crate::ports::TierStore;
 use crate::ports::{StoreError, StoreResult, UserStore};
 
 fn row_to_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, i64)> {
@@ -77,5 +79,33 @@ impl UserStore for Sqlite {
             }
         })
         .await
+    }
+    async fn list_users(&self, _limit: u32, _after: Option<&str>) -> StoreResult<Page<User>> {
+        Err(StoreError::Unavailable(
+            "list_users: not implemented yet".into(),
+        ))
+    }
+}
+
+#[async_trait]
+impl TierStore for Sqlite {
+    async fn create_tier(&self, _tier: &Tier) -> StoreResult<()> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    }
+
+    async fn get_tier(&self, _name: &str) -> StoreResult<Option<Tier>> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    }
+
+    async fn update_tier(&self, _tier: &Tier) -> StoreResult<()> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    }
+
+    async fn delete_tier(&self, _name: &str) -> StoreResult<()> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    }
+
+    async fn list_tiers(&self, _limit: u32, _after: Option<&str>) -> StoreResult<Page<Tier>> {
+        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
     }
 }
