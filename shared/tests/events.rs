@@ -132,15 +132,7 @@ async fn s3_fixtures_drive_the_resize_handler_idempotently() {
         status: UploadStatus::Uploaded,
         created_at: now(),
     };
-    let image = Image {
-        id,
-        owner: upload.owner.clone(),
-        status: MediaStatus::Processing,
-        failure: None,
-        width: None,
-        height: None,
-        created_at: now(),
-    };
+    let image = Image::processing(id, upload.owner.clone(), now());
     app.media.create_upload(&upload, &image).await.unwrap();
     app.objects
         .put(

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::views::rfc3339;
 use super::{App, AppError, AppResult};
-use crate::domain::{Id, Image, MediaStatus, Upload, UploadStatus, User, part_count};
+use crate::domain::{Id, Image, Upload, UploadStatus, User, part_count};
 use crate::ports::PartInfo;
 
 pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
@@ -116,19 +116,7 @@ pub async fn create(
         status: UploadStatus::Uploading,
         created_at: now,
     };
-    let image = Image {
-        id,
-        owner: user.username.clone(),
-        status: MediaStatus::Processing,
-        failure: None,
-        width: None,
-        height: None,
-        created_at: now,
-        title: String::new(),
-        listed: false,
-        fit: None,
-        renditions: Vec::new(),
-    };
+    let image = Image::processing(id, user.username.clone(), now);
     app.media.create_upload(&upload, &image).await?;
     let numbers: Vec<u32> = (1..=part_count(size, part_size)).collect();
     let (parts, expires_at) = sign_parts(app, &upload, &numbers).await?;

@@ -167,6 +167,25 @@ pub struct Image {
     pub renditions: Vec<Rendition>,
 }
 
+impl Image {
+    /// The image of a new upload: processing, not yet in the library.
+    pub fn processing(id: Id, owner: Username, created_at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            owner,
+            status: MediaStatus::Processing,
+            failure: None,
+            width: None,
+            height: None,
+            created_at,
+            title: String::new(),
+            listed: false,
+            fit: None,
+            renditions: Vec::new(),
+        }
+    }
+}
+
 /// How processing ended, applied by [`crate::ports::MediaStore::finish_image`].
 #[derive(Debug, Clone)]
 pub enum Outcome {

@@ -60,7 +60,7 @@ pub async fn finish_image_happens_once(store: &dyn MediaStore) {
                 image.id,
                 &Outcome::Ready {
                     width: 640,
-                    height: 427
+                    height: 427,
                     renditions: vec![Rendition::Feed],
                 }
             )
@@ -90,7 +90,7 @@ pub async fn finish_image_happens_once(store: &dyn MediaStore) {
                 Id::generate(),
                 &Outcome::Ready {
                     width: 1,
-                    height: 1
+                    height: 1,
                     renditions: vec![Rendition::Feed],
                 }
             )

@@ -28,14 +28,6 @@ pub fn upload_and_image(owner: &str) -> (Upload, Image) {
         status: UploadStatus::Uploading,
         created_at: now,
     };
-    let image = Image {
-        id,
-        owner: name(owner),
-        status: MediaStatus::Processing,
-        failure: None,
-        width: None,
-        height: None,
-        created_at: now,
-    };
+    let image = Image::processing(id, name(owner), now);
     (upload, image)
 }
