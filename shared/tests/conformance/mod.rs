@@ -6,7 +6,7 @@ pub mod objects;
 pub mod posts;
 pub mod users;
 
-use imagegram::domain::{Id, Image, MediaStatus, Upload, UploadStatus, Username};
+use imagegram::domain::{Id, Image, Upload, UploadStatus, Username};
 
 pub fn name(text: &str) -> Username {
     Username::parse(text).unwrap()
