@@ -24,6 +24,11 @@ pub struct AwsConfig {
     pub renditions_bucket: String,
     /// Resolved by CloudFormation from an SSM parameter at deploy time.
     pub jwt_secret: String,
+    /// Long-lived keys of the link-signing IAM user (`IMAGEGRAM_LINK_KEY_ID` and
+    /// `IMAGEGRAM_LINK_SECRET_KEY`, optional): a URL presigned with the function role's temporary
+    /// credentials dies with them, hours before a 30000 s link should. Without them, links are
+    /// signed with the role and their `expires_at` says when they really stop working.
+    pub link_signer: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for AwsConfig {
@@ -61,6 +66,24 @@ impl AwsConfig {
             uploads_bucket: var("IMAGEGRAM_UPLOADS_BUCKET"),
             renditions_bucket: var("IMAGEGRAM_RENDITIONS_BUCKET"),
             jwt_secret: var("IMAGEGRAM_JWT_SECRET"),
+            link_signer: None,
+        };
+        let optional = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let link_signer = match (
+            optional("IMAGEGRAM_LINK_KEY_ID"),
+            optional("IMAGEGRAM_LINK_SECRET_KEY"),
+        ) {
+            (Some(id), Some(secret)) => Some((id, secret)),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError(vec![
+                    "IMAGEGRAM_LINK_KEY_ID and IMAGEGRAM_LINK_SECRET_KEY (both or neither)".into(),
+                ]));
+            }
+        };
+        let config = AwsConfig {
+            link_signer,
+            ..config
         };
         if !missing.is_empty() {
             return Err(ConfigError(missing));
@@ -98,6 +121,15 @@ pub async fn app(config: &AwsConfig) -> Result<Arc<App>, ConfigError> {
         &config.uploads_bucket,
         &config.renditions_bucket,
     );
+    let objects = match &config.link_signer {
+        Some((id, secret)) => {
+            objects.with_link_signer(S3Objects::aws_client_with_keys(&sdk, id, secret))
+        }
+        None => match sdk.credentials_provider() {
+            Some(role) => objects.with_expiring_credentials(role),
+            None => objects,
+        },
+    };
     Ok(Arc::new(App::new(
         store,
         Arc::new(objects),
@@ -126,7 +158,20 @@ async fn source_ip(mut req: Request, next: Next) -> Response {
 }
 
 /// The routers of `groups` as a Lambda function serves them.
+/// Functions that create users also make sure the builtin tiers exist (once per cold start,
+/// in the background; a conditional put each, so an admin's edits to them are kept).
 pub fn lambda_router(groups: &[Group], app: Arc<App>) -> Router {
+    if groups
+        .iter()
+        .any(|g| matches!(g, Group::Accounts | Group::Admin))
+    {
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::app::tiers::ensure_builtin(&app).await {
+                tracing::warn!(error = %e, "could not create the builtin tiers");
+            }
+        });
+    }
     crate::http::router_for(groups, app).layer(axum::middleware::from_fn(source_ip))
 }
 

@@ -114,6 +114,9 @@ pub async fn start(
         cursor: hex32(&secrets.cursor)?,
     };
     let app = Arc::new(App::new(store, Arc::new(objects), &keys, settings));
+    crate::app::tiers::ensure_builtin(&app)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the builtin tiers: {e}"))?;
 
     if let Some((name, password)) = &config.admin {
         accounts::ensure_admin(&app, name, password)

@@ -96,6 +96,20 @@ impl S3Objects {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// A client for AWS that signs with fixed long-lived keys (the link signer).
+    pub fn aws_client_with_keys(
+        sdk: &aws_config::SdkConfig,
+        access_key: &str,
+        secret_key: &str,
+    ) -> aws_sdk_s3::Client {
+        let creds = Credentials::new(access_key, secret_key, None, None, "imagegram-link-signer");
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .credentials_provider(creds)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
     fn bucket(&self, bucket: Bucket) -> &str {
         match bucket {
             Bucket::Uploads => &self.uploads,

@@ -6,6 +6,7 @@ pub mod error;
 pub mod posts;
 pub mod resize;
 pub mod throttle;
+pub mod tiers;
 pub mod tokens;
 pub mod uploads;
 pub mod views;
