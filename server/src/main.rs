@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use imagegram::app::Settings;
 use imagegram::config::{ServeConfig, parse_admin};
 
+mod admin;
 mod render;
 
 #[derive(Debug, Parser)]
@@ -22,6 +23,8 @@ enum Command {
     Serve(ServeArgs),
     /// Render one image file into its renditions (prints one JSON line; exit 2 if refused).
     Render(render::RenderArgs),
+    /// Administration: `imagegram admin create-user NAME` makes (or promotes) an admin.
+    Admin(admin::AdminArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -104,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Render(args)) => render::run(args),
+        Some(Command::Admin(args)) => admin::run(args).await,
         None => serve(ServeArgs::default()).await,
     }
 }

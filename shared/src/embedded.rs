@@ -20,6 +20,7 @@ use crate::adapters::s3::S3Objects;
 use crate::adapters::sqlite::Sqlite;
 use crate::app::{App, Secrets, Settings, accounts, resize};
 use crate::config::ServeConfig;
+use crate::ports::{MediaStore, PostStore, TierStore, UserStore};
 
 /// Keys generated into the data dir on first start and kept across restarts.
 #[derive(Serialize, Deserialize)]
@@ -68,6 +69,11 @@ fn hex32(text: &str) -> anyhow::Result<[u8; 32]> {
         .map_err(|_| anyhow::anyhow!("secret must be 32 bytes"))
 }
 
+/// The metadata database in a data dir.
+pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("imagegram.sqlite3")
+}
+
 /// A running instance: the API address, the embedded S3 endpoint, and the shared use-case state.
 #[derive(Debug)]
 pub struct Running {
@@ -85,15 +91,32 @@ impl Running {
     }
 }
 
-/// Starts everything; the API stops when `shutdown` resolves, after in-flight requests finish.
+/// Starts everything on SQLite in the data dir; the API stops when `shutdown` resolves, after
+/// in-flight requests finish.
 pub async fn start(
     config: &ServeConfig,
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir)?;
+    let store = Sqlite::open(&database_path(&config.data_dir))?;
+    start_with_store(config, settings, Arc::new(store), shutdown).await
+}
+
+/// [`start`] with another metadata store (e.g. DynamoDB, so that tests run the whole embedded
+/// shape, local S3 endpoint and resize worker included, on it). The data dir still holds the
+/// secrets and the objects.
+pub async fn start_with_store<S>(
+    config: &ServeConfig,
+    settings: Settings,
+    store: Arc<S>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Running>
+where
+    S: UserStore + TierStore + MediaStore + PostStore + 'static,
+{
+    std::fs::create_dir_all(&config.data_dir)?;
     let secrets = load_secrets(&config.data_dir)?;
-    let store = Sqlite::open(&config.data_dir.join("imagegram.sqlite3"))?;
 
     let (events_tx, events_rx) = mpsc::unbounded_channel::<S3Event>();
     let s3 = local_s3::start(
@@ -108,7 +131,6 @@ pub async fn start(
         S3Objects::local_client(&s3.endpoint, &secrets.s3_access_key, &secrets.s3_secret_key);
     let objects = S3Objects::new(client, UPLOADS_BUCKET, RENDITIONS_BUCKET);
 
-    let store = Arc::new(store);
     let keys = Secrets {
         jwt: secrets.jwt.into_bytes(),
         cursor: hex32(&secrets.cursor)?,

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::{App, AppError, AppResult};
-use crate::domain::{DEFAULT_TIER, Password, Role, User, Username};
-use crate::ports::StoreError;
+use crate::domain::{DEFAULT_TIER, Password, Role, User, Username, builtin_tier};
+use crate::ports::{NO_SUCH_TIER, StoreError, TierStore, UserStore};
 
 fn argon2() -> Argon2<'static> {
     // OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
@@ -21,7 +21,7 @@ fn new_salt() -> AppResult<SaltString> {
         .map_err(|e| AppError::Internal(format!("salt: {e}")))
 }
 
-async fn hash_password(password: Password) -> AppResult<String> {
+pub(super) async fn hash_password(password: Password) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = new_salt()?;
         argon2()
@@ -61,22 +61,77 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
 }
 
 pub async fn register(app: &App, username: &str, password: &str) -> AppResult<User> {
+    create_account(app, username, password, DEFAULT_TIER, Role::User).await
+}
+
+/// Creates an account on `tier` (which must exist; 422 otherwise).
+pub async fn create_account(
+    app: &App,
+    username: &str,
+    password: &str,
+    tier: &str,
+    role: Role,
+) -> AppResult<User> {
     let username = Username::parse(username)?;
     let password = Password::parse(password)?;
     let user = User {
         username,
         password_hash: hash_password(password).await?,
-        tier: DEFAULT_TIER.to_owned(),
-        role: Role::User,
+        tier: tier.to_owned(),
+        role,
         created_at: crate::domain::now(),
     };
-    match app.users.create_user(&user).await {
+    match store_user(
+        app.users.as_ref(),
+        app.tiers.as_ref(),
+        &user,
+        StoreOp::Create,
+    )
+    .await
+    {
         Ok(()) => Ok(user),
         Err(StoreError::AlreadyExists) => Err(AppError::conflict(
             "username_taken",
             "that username is taken",
         )),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(tier_error(e)),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum StoreOp {
+    Create,
+    Update,
+}
+
+/// Creates or updates `user`; when its tier is a builtin one that a fresh store does not hold
+/// yet, creates the builtin tiers and tries once more.
+pub(super) async fn store_user(
+    users: &dyn UserStore,
+    tiers: &dyn TierStore,
+    user: &User,
+    op: StoreOp,
+) -> Result<(), StoreError> {
+    let run = || async {
+        match op {
+            StoreOp::Create => users.create_user(user).await,
+            StoreOp::Update => users.update_user(user).await,
+        }
+    };
+    match run().await {
+        Err(StoreError::Conflict(NO_SUCH_TIER)) if builtin_tier(&user.tier).is_some() => {
+            super::tiers::ensure_builtin_in(tiers).await?;
+            run().await
+        }
+        other => other,
+    }
+}
+
+/// A store error about a user's tier, as the API says it.
+pub(super) fn tier_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict(NO_SUCH_TIER) => AppError::invalid("tier", "there is no such tier"),
+        other => other.into(),
     }
 }
 
@@ -139,21 +194,37 @@ pub async fn authenticate(app: &App, token: &str) -> AppResult<User> {
 /// Makes sure an admin `username` with `password` exists (`IMAGEGRAM_ADMIN`); an existing account
 /// is promoted and its password reset.
 pub async fn ensure_admin(app: &App, username: &str, password: &str) -> AppResult<User> {
+    ensure_admin_in(app.users.as_ref(), app.tiers.as_ref(), username, password).await
+}
+
+/// [`ensure_admin`] on bare stores: what `imagegram admin create-user` runs.
+pub async fn ensure_admin_in(
+    users: &dyn UserStore,
+    tiers: &dyn TierStore,
+    username: &str,
+    password: &str,
+) -> AppResult<User> {
     let name = Username::parse(username)?;
     let hash = hash_password(Password::parse(password)?).await?;
-    if let Some(mut user) = app.users.get_user(name.as_str()).await? {
-        user.role = Role::Admin;
-        user.password_hash = hash;
-        app.users.update_user(&user).await?;
-        return Ok(user);
-    }
-    let user = User {
-        username: name,
-        password_hash: hash,
-        tier: DEFAULT_TIER.to_owned(),
-        role: Role::Admin,
-        created_at: crate::domain::now(),
+    let (user, op) = match users.get_user(name.as_str()).await? {
+        Some(mut user) => {
+            user.role = Role::Admin;
+            user.password_hash = hash;
+            (user, StoreOp::Update)
+        }
+        None => {
+            let user = User {
+                username: name,
+                password_hash: hash,
+                tier: DEFAULT_TIER.to_owned(),
+                role: Role::Admin,
+                created_at: crate::domain::now(),
+            };
+            (user, StoreOp::Create)
+        }
     };
-    app.users.create_user(&user).await?;
+    store_user(users, tiers, &user, op)
+        .await
+        .map_err(tier_error)?;
     Ok(user)
 }

@@ -1,9 +1,12 @@
 //! Use cases: plain async functions over the ports, one module per resource.
 
 pub mod accounts;
+pub mod admin;
 pub mod comments;
 pub mod error;
+pub mod images;
 pub mod posts;
+pub mod renditions;
 pub mod resize;
 pub mod throttle;
 pub mod tiers;

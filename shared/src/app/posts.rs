@@ -3,7 +3,7 @@
 use super::views::{ListView, PostView, post_view};
 use super::{App, AppError, AppResult, page_limit};
 use crate::domain::{Caption, FeedSort, Id, MediaStatus, Post, UploadStatus, User, Username};
-use crate::ports::{FeedQuery, StoreError};
+use crate::ports::{ALREADY_LISTED, FeedQuery, StoreError};
 
 pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> AppResult<PostView> {
     let caption = Caption::parse(caption)?;
@@ -29,7 +29,23 @@ pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> A
         StoreError::NotFound => AppError::NotFound("upload"),
         other => other.into(),
     })?;
+    let title = library_title(&stored.caption, &upload.filename);
+    match app.media.list_image(upload.id, &title, None).await {
+        Ok(_) | Err(StoreError::Conflict(ALREADY_LISTED)) => {}
+        Err(e) => return Err(e.into()),
+    }
     post_view(app, &stored).await
+}
+
+/// The library title of a posted image: its caption, else its file name (at most 200 characters).
+fn library_title(caption: &str, filename: &str) -> String {
+    [caption.trim(), filename.trim(), "untitled"]
+        .into_iter()
+        .find(|t| !t.is_empty())
+        .unwrap_or("untitled")
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// A post the viewer may see: ready posts for everyone, processing and failed ones only for their author.

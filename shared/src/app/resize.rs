@@ -6,13 +6,11 @@
 //! It returns `Err` only for what a retry can fix (a store or bucket being unavailable).
 
 use aws_lambda_events::s3::S3Event;
-use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
-use super::App;
-use super::views::feed_rendition_key;
-use crate::domain::{Failure, Id, MediaStatus, Outcome};
-use crate::imaging::{self, ImageError, RenditionSpec, Size};
+use super::{App, renditions, tiers};
+use crate::domain::{DEFAULT_TIER, Failure, Id, Image, MediaStatus, Outcome, Tier, builtin_tier};
+use crate::imaging::ImageError;
 use crate::ports::{Bucket, ObjectError, StoreError};
 
 /// A failure worth retrying: the event should be delivered again.
@@ -84,6 +82,17 @@ pub async fn handle_event(app: &App, uploads_bucket: &str, event: &S3Event) -> R
     Ok(())
 }
 
+/// The tier the owner of `image` is on now (Basic's definition if the owner is gone).
+async fn owner_tier(app: &App, image: &Image) -> Result<Tier, Retry> {
+    let user = app.users.get_user(image.owner.as_str()).await?;
+    match user {
+        Some(user) => tiers::of_user(app, &user)
+            .await
+            .map_err(|e| Retry(e.to_string())),
+        None => Ok(builtin_tier(DEFAULT_TIER).unwrap_or_else(|| unreachable!("Basic is builtin"))),
+    }
+}
+
 fn failed(e: &ImageError) -> Outcome {
     Outcome::Failed(Failure {
         code: e.code().to_owned(),
@@ -119,41 +128,27 @@ pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
         Err(ObjectError::NotFound) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
-    let specs = vec![RenditionSpec {
-        name: "600x600".into(),
-        size: Size::Cover {
-            width: 600,
-            height: 600,
-        },
-    }];
-    let rendered = tokio::task::spawn_blocking(move || imaging::render(&bytes, &limits, &specs))
-        .await
-        .map_err(|e| Retry(format!("render task: {e}")))?;
-    let rendered = match rendered {
-        Ok(r) => r,
-        Err(e) => {
+    let wanted = renditions::wanted(&image, &owner_tier(app, &image).await?);
+    let rendered = match renditions::render(bytes, limits, &wanted).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             tracing::info!(%id, code = e.code(), "image refused");
             app.media.finish_image(id, &failed(&e)).await?;
             return Ok(());
         }
+        Err(e) => return Err(Retry(e.to_string())),
     };
-    for r in rendered.renditions {
-        app.objects
-            .put(
-                Bucket::Renditions,
-                &feed_rendition_key(&id),
-                Bytes::from(r.jpeg),
-                "image/jpeg",
-            )
-            .await?;
-    }
+    let (width, height) = (rendered.width, rendered.height);
+    renditions::store(app, &image, rendered)
+        .await
+        .map_err(|e| Retry(e.to_string()))?;
     app.media
         .finish_image(
             id,
             &Outcome::Ready {
-                width: rendered.width,
-                height: rendered.height,
-                renditions: vec![crate::domain::Rendition::Feed],
+                width,
+                height,
+                renditions: wanted,
             },
         )
         .await?;

@@ -5,14 +5,19 @@ use serde::Serialize;
 use super::views::ListView;
 use super::{App, AppError, AppResult, page_limit};
 use crate::domain::{DEFAULT_TIER, Tier, User, builtin_tier, builtin_tiers, tier::parse_tier_name};
-use crate::ports::{StoreError, TIER_IN_USE};
+use crate::ports::{StoreError, TIER_IN_USE, TierStore};
 
 /// Creates the builtin tiers that do not exist yet (an admin's edits to them are kept).
 pub async fn ensure_builtin(app: &App) -> AppResult<()> {
+    Ok(ensure_builtin_in(app.tiers.as_ref()).await?)
+}
+
+/// [`ensure_builtin`] on a bare store (the admin CLI has no `App`).
+pub async fn ensure_builtin_in(tiers: &dyn TierStore) -> Result<(), StoreError> {
     for tier in builtin_tiers() {
-        match app.tiers.create_tier(&tier).await {
+        match tiers.create_tier(&tier).await {
             Ok(()) | Err(StoreError::AlreadyExists) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     Ok(())

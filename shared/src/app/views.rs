@@ -4,7 +4,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{App, AppResult};
-use crate::domain::{Comment, Failure, MediaStatus, Post, User};
+use crate::domain::{Comment, Failure, MediaStatus, Post, Rendition, User};
 use crate::ports::Bucket;
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -71,18 +71,13 @@ pub struct PostView {
     pub recent_comments: Vec<CommentView>,
 }
 
-/// Object key of the 600x600 feed rendition of an image: deterministic, so a repeated resize overwrites.
-pub fn feed_rendition_key(image_id: &crate::domain::Id) -> String {
-    format!("{image_id}/600x600.jpg")
-}
-
 pub async fn post_view(app: &App, p: &Post) -> AppResult<PostView> {
     let image = if p.status == MediaStatus::Ready {
         let signed = app
             .objects
             .presign_get(
                 Bucket::Renditions,
-                &feed_rendition_key(&p.image_id),
+                &Rendition::Feed.key(&p.image_id),
                 app.settings.media_url_ttl,
             )
             .await?;

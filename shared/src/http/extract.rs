@@ -36,6 +36,25 @@ impl FromRequestParts<Arc<App>> for Auth {
     }
 }
 
+/// An authenticated admin: 401 without valid credentials, 403 for anyone else.
+#[derive(Debug)]
+pub struct Admin(pub User);
+
+impl FromRequestParts<Arc<App>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let Auth(user) = Auth::from_request_parts(parts, app).await?;
+        if user.role != crate::domain::Role::Admin {
+            return Err(AppError::Forbidden("only admins may do this").into());
+        }
+        Ok(Admin(user))
+    }
+}
+
 /// The caller's address, from the connection (embedded server); `None` when unknown.
 #[derive(Debug)]
 pub struct ClientIp(pub Option<std::net::IpAddr>);

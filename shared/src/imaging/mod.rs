@@ -127,6 +127,12 @@ pub struct Rendered {
     pub renditions: Vec<Rendition>,
 }
 
+/// The size `size` gives for an upright source of `width x height` (what [`render`] would make).
+pub fn output_size(width: u32, height: u32, size: Size) -> (u32, u32) {
+    let plan = resize::plan(width, height, size);
+    (plan.width, plan.height)
+}
+
 /// Sniffs the format and reads the header dimensions (as stored, before EXIF orientation),
 /// enforcing the byte and pixel caps. Decodes no pixel data.
 pub fn probe(bytes: &[u8], limits: &Limits) -> Result<(Format, u32, u32), ImageError> {

@@ -1,0 +1,294 @@
+//! The image library: images from uploads or small form posts, listing and title search, the
+//! tier-dependent view, and expiring links to originals.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use super::uploads::object_key;
+use super::views::{ListView, rfc3339};
+use super::{App, AppError, AppResult, can_manage, page_limit, renditions, tiers};
+use crate::domain::tier::MAX_EDGE;
+use crate::domain::{
+    Failure, Fit, Id, Image, MediaStatus, Rendition, Tier, Title, Upload, UploadStatus, User,
+};
+use crate::imaging::{self, Size};
+use crate::ports::{ALREADY_LISTED, Bucket, ImageQuery, StoreError};
+
+/// `multipart/form-data` bodies of `POST /v1/images` are limited to this (Lambda's request limit).
+pub const FORM_LIMIT: usize = 6 * 1024 * 1024;
+/// Bounds of `expires_in` of an expiring link, in seconds.
+pub const LINK_SECONDS: std::ops::RangeInclusive<u64> = 300..=30_000;
+
+#[derive(Debug, Serialize)]
+pub struct ImageView {
+    pub id: String,
+    pub title: String,
+    pub status: MediaStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    /// Size of the JPEG at `url` (null until ready).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub url: Option<String>,
+    /// Thumbnail URLs keyed by height, as the owner's tier lists them.
+    pub thumbnails: BTreeMap<u32, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_url: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LinkView {
+    pub url: String,
+    pub expires_at: String,
+}
+
+/// The requested size: both sides or neither, each 1..4096.
+pub fn fit(width: Option<u64>, height: Option<u64>) -> AppResult<Option<Fit>> {
+    let side = |field: &'static str, v: u64| {
+        u32::try_from(v)
+            .ok()
+            .filter(|v| (1..=MAX_EDGE).contains(v))
+            .ok_or_else(|| AppError::invalid(field, format!("must be 1..{MAX_EDGE}")))
+    };
+    match (width, height) {
+        (None, None) => Ok(None),
+        (Some(w), Some(h)) => Ok(Some(Fit {
+            width: side("width", w)?,
+            height: side("height", h)?,
+        })),
+        (Some(_), None) => Err(AppError::invalid(
+            "height",
+            "give width and height together",
+        )),
+        (None, Some(_)) => Err(AppError::invalid("width", "give width and height together")),
+    }
+}
+
+async fn list_into_library(app: &App, id: Id, title: &str, fit: Option<Fit>) -> AppResult<Image> {
+    match app.media.list_image(id, title, fit).await {
+        Ok(image) => Ok(image),
+        Err(StoreError::Conflict(ALREADY_LISTED)) => Err(AppError::conflict(
+            ALREADY_LISTED,
+            "this upload is already in your library",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /v1/images` from an upload of the caller's (complete or still uploading).
+pub async fn create_from_upload(
+    app: &App,
+    user: &User,
+    upload_id: &str,
+    title: &str,
+    fit: Option<Fit>,
+) -> AppResult<ImageView> {
+    let title = Title::parse(title)?;
+    let upload = super::uploads::owned(app, user, upload_id).await?;
+    if upload.status == UploadStatus::Aborted {
+        return Err(AppError::conflict(
+            "upload_aborted",
+            "the upload was aborted",
+        ));
+    }
+    let image = list_into_library(app, upload.id, &title.into_inner(), fit).await?;
+    view(app, user, image).await
+}
+
+/// `POST /v1/images` with the file in the request: stored as an upload of its own, then processed
+/// like any other (the object-created event starts the resize).
+pub async fn create_from_file(
+    app: &App,
+    user: &User,
+    file: Bytes,
+    filename: &str,
+    title: &str,
+    fit: Option<Fit>,
+) -> AppResult<ImageView> {
+    let title = Title::parse(title)?;
+    if file.is_empty() {
+        return Err(AppError::invalid("file", "the file is empty"));
+    }
+    let format = imaging::sniff(&file).ok_or_else(|| {
+        AppError::UnsupportedFormat("only png, jpeg and bmp images are accepted".into())
+    })?;
+    let id = Id::generate();
+    let now = crate::domain::now();
+    let size = file.len() as u64;
+    let upload = Upload {
+        id,
+        owner: user.username.clone(),
+        object_key: object_key(user.username.as_str(), &id),
+        multipart_id: String::new(),
+        filename: filename.chars().take(255).collect(),
+        content_type: format.mime().to_owned(),
+        size,
+        part_size: size,
+        status: UploadStatus::Uploaded,
+        created_at: now,
+    };
+    app.media
+        .create_upload(&upload, &Image::processing(id, user.username.clone(), now))
+        .await?;
+    let image = list_into_library(app, id, &title.into_inner(), fit).await?;
+    app.objects
+        .put(Bucket::Uploads, &upload.object_key, file, format.mime())
+        .await?;
+    view(app, user, image).await
+}
+
+/// An image `viewer` may see: their own, or anyone's for an admin; 404 otherwise (and for
+/// uploads that never entered the library).
+async fn visible(app: &App, viewer: &User, id: &str) -> AppResult<Image> {
+    let id = Id::parse(id).ok_or(AppError::NotFound("image"))?;
+    match app.media.get_image(id).await? {
+        Some(image) if image.listed && can_manage(viewer, &image.owner) => Ok(image),
+        _ => Err(AppError::NotFound("image")),
+    }
+}
+
+/// The tier the owner of `image` is on, looked up only when the viewer is not the owner.
+async fn owner_tier(app: &App, viewer: &User, image: &Image) -> AppResult<Tier> {
+    if viewer.username == image.owner {
+        return tiers::of_user(app, viewer).await;
+    }
+    let owner = app.users.get_user(image.owner.as_str()).await?;
+    let owner = owner.ok_or(AppError::NotFound("image"))?;
+    tiers::of_user(app, &owner).await
+}
+
+pub async fn get(app: &App, viewer: &User, id: &str) -> AppResult<ImageView> {
+    let image = visible(app, viewer, id).await?;
+    view(app, viewer, image).await
+}
+
+async fn view(app: &App, viewer: &User, image: Image) -> AppResult<ImageView> {
+    let tier = owner_tier(app, viewer, &image).await?;
+    view_with(app, &tier, image).await
+}
+
+async fn view_with(app: &App, tier: &Tier, mut image: Image) -> AppResult<ImageView> {
+    renditions::ensure(app, &mut image, tier).await?;
+    let ttl = app.settings.media_url_ttl;
+    let sign = |r: Rendition| async move {
+        app.objects
+            .presign_get(Bucket::Renditions, &r.key(&image.id), ttl)
+            .await
+            .map(|p| p.url)
+    };
+    let (mut width, mut height, mut url) = (None, None, None);
+    let mut thumbnails = BTreeMap::new();
+    let mut original_url = None;
+    if let (MediaStatus::Ready, Some(w), Some(h)) = (image.status, image.width, image.height) {
+        let fit = image.fit.unwrap_or(Fit::DEFAULT);
+        let (fw, fh) = imaging::output_size(
+            w,
+            h,
+            Size::Inside {
+                width: fit.width,
+                height: fit.height,
+            },
+        );
+        (width, height) = (Some(fw), Some(fh));
+        url = Some(sign(Rendition::Fit(fit)).await?);
+        for &th in &tier.thumbnail_heights {
+            thumbnails.insert(th, sign(Rendition::Thumb(th)).await?);
+        }
+        if tier.original_link {
+            let key = object_key(image.owner.as_str(), &image.id);
+            original_url = Some(
+                app.objects
+                    .presign_get(Bucket::Uploads, &key, ttl)
+                    .await?
+                    .url,
+            );
+        }
+    }
+    Ok(ImageView {
+        id: image.id.to_string(),
+        title: image.title,
+        status: image.status,
+        failure: image.failure,
+        width,
+        height,
+        url,
+        thumbnails,
+        original_url,
+        created_at: rfc3339(image.created_at),
+    })
+}
+
+fn binding(user: &User, title: Option<&str>) -> String {
+    format!("images|{}|{}", user.username, title.unwrap_or(""))
+}
+
+/// The caller's library, newest first; `title` filters case-insensitively.
+pub async fn list(
+    app: &App,
+    user: &User,
+    title: Option<&str>,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> AppResult<ListView<ImageView>> {
+    let limit = page_limit(limit)?;
+    let title = title.filter(|t| !t.is_empty());
+    if title.is_some_and(|t| t.chars().count() > 200) {
+        return Err(AppError::bad_request(
+            "invalid_title",
+            "title searches are at most 200 characters",
+        ));
+    }
+    let binding = binding(user, title);
+    let after = cursor.map(|c| app.cursors.open(&binding, c)).transpose()?;
+    let query = ImageQuery {
+        owner: user.username.clone(),
+        title: title.map(str::to_owned),
+        limit,
+    };
+    let page = app.media.list_images(&query, after.as_deref()).await?;
+    let tier = tiers::of_user(app, user).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for image in page.items {
+        items.push(view_with(app, &tier, image).await?);
+    }
+    Ok(ListView {
+        items,
+        next_cursor: page.next.map(|n| app.cursors.seal(&binding, &n)),
+    })
+}
+
+/// `POST /v1/images/{id}/links`: a URL to the original that works for `expires_in` seconds.
+pub async fn link(app: &App, viewer: &User, id: &str, expires_in: u64) -> AppResult<LinkView> {
+    if !LINK_SECONDS.contains(&expires_in) {
+        return Err(AppError::invalid(
+            "expires_in",
+            "must be 300..30000 seconds",
+        ));
+    }
+    let image = visible(app, viewer, id).await?;
+    let tier = owner_tier(app, viewer, &image).await?;
+    if !tier.expiring_links {
+        return Err(AppError::Forbidden(
+            "the owner's tier does not include expiring links",
+        ));
+    }
+    if image.status != MediaStatus::Ready {
+        return Err(AppError::conflict(
+            "image_not_ready",
+            "the image is not ready yet (or failed)",
+        ));
+    }
+    let key = object_key(image.owner.as_str(), &image.id);
+    let signed = app
+        .objects
+        .presign_link(Bucket::Uploads, &key, Duration::from_secs(expires_in))
+        .await?;
+    Ok(LinkView {
+        url: signed.url,
+        expires_at: rfc3339(signed.expires_at),
+    })
+}

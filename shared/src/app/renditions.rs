@@ -1,0 +1,105 @@
+//! Which JPEGs an image needs, and making them: all at once after upload (resize), or the missing
+//! ones on demand when a read finds the owner's tier or the requested size asks for more.
+//!
+//! Choice: thumbnails that a tier change adds are rendered on demand, at the first read of the
+//! image that needs them (one decode of the original, shrink-on-load, then every missing size),
+//! not by a background job. A read never lists a URL whose object does not exist, there is no
+//! job queue to run on either shape, and images nobody looks at again cost nothing.
+
+use bytes::Bytes;
+
+use super::uploads::object_key;
+use super::{App, AppError, AppResult};
+use crate::domain::{Fit, Image, MediaStatus, Rendition, Tier};
+use crate::imaging::{self, ImageError, Limits, Rendered, RenditionSpec, Size};
+use crate::ports::Bucket;
+
+/// Every rendition `image` should have for an owner on `tier`: the feed crop, the requested size
+/// and the tier's thumbnails.
+pub fn wanted(image: &Image, tier: &Tier) -> Vec<Rendition> {
+    let mut all = vec![
+        Rendition::Feed,
+        Rendition::Fit(image.fit.unwrap_or(Fit::DEFAULT)),
+    ];
+    all.extend(tier.thumbnail_heights.iter().map(|&h| Rendition::Thumb(h)));
+    all
+}
+
+pub fn size_of(r: Rendition) -> Size {
+    match r {
+        Rendition::Feed => Size::Cover {
+            width: 600,
+            height: 600,
+        },
+        Rendition::Fit(f) => Size::Inside {
+            width: f.width,
+            height: f.height,
+        },
+        Rendition::Thumb(h) => Size::Height(h),
+    }
+}
+
+/// Decodes `original` once (on the blocking pool) and renders every one of `renditions`.
+pub async fn render(
+    original: Bytes,
+    limits: Limits,
+    renditions: &[Rendition],
+) -> AppResult<Result<Rendered, ImageError>> {
+    let specs: Vec<RenditionSpec> = renditions
+        .iter()
+        .map(|&r| RenditionSpec {
+            name: r.name(),
+            size: size_of(r),
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || imaging::render(&original, &limits, &specs))
+        .await
+        .map_err(|e| AppError::Internal(format!("render task: {e}")))
+}
+
+/// Writes rendered JPEGs to their deterministic keys (a rerun overwrites).
+pub async fn store(app: &App, image: &Image, rendered: Rendered) -> AppResult<()> {
+    for r in rendered.renditions {
+        let Some(which) = Rendition::parse(&r.name) else {
+            return Err(AppError::Internal(format!("unknown rendition {}", r.name)));
+        };
+        app.objects
+            .put(
+                Bucket::Renditions,
+                &which.key(&image.id),
+                Bytes::from(r.jpeg),
+                "image/jpeg",
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Makes sure every rendition a ready `image` needs for `tier` exists, rendering the missing ones
+/// from the original; `image.renditions` is updated to match.
+pub async fn ensure(app: &App, image: &mut Image, tier: &Tier) -> AppResult<()> {
+    if image.status != MediaStatus::Ready {
+        return Ok(());
+    }
+    let missing: Vec<Rendition> = wanted(image, tier)
+        .into_iter()
+        .filter(|r| !image.renditions.contains(r))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let key = object_key(image.owner.as_str(), &image.id);
+    let limits = app.settings.image_limits;
+    let original = app
+        .objects
+        .get(Bucket::Uploads, &key, limits.max_bytes)
+        .await?;
+    let rendered = render(original, limits, &missing)
+        .await?
+        .map_err(|e| AppError::Internal(format!("a ready image no longer renders: {e}")))?;
+    store(app, image, rendered).await?;
+    app.media.add_renditions(image.id, &missing).await?;
+    tracing::info!(id = %image.id, count = missing.len(), "rendered missing renditions on demand");
+    image.renditions.extend(missing);
+    Ok(())
+}
