@@ -1,6 +1,9 @@
 //! Test support: a real embedded instance in a temp dir, and helpers to call its router.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod images;
+pub mod moto;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -37,8 +40,28 @@ pub fn testdata() -> PathBuf {
         })
 }
 
+/// The metadata store an instance runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Sqlite,
+    /// A fresh table on this test binary's moto server.
+    Dynamo,
+}
+
+/// The admin account of [`spawn_on`] instances.
+pub const ADMIN: (&str, &str) = ("root", "root-password");
+
 /// Starts the whole embedded shape on port 0 with a fresh data dir.
 pub async fn spawn_app_with(settings: Settings, admin: Option<(&str, &str)>) -> TestApp {
+    spawn_store_with(Store::Sqlite, settings, admin).await
+}
+
+/// Starts the whole embedded shape (local S3 endpoint, resize worker, API) on `store`.
+pub async fn spawn_store_with(
+    store: Store,
+    settings: Settings,
+    admin: Option<(&str, &str)>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -46,9 +69,15 @@ pub async fn spawn_app_with(settings: Settings, admin: Option<(&str, &str)>) -> 
         data_dir: dir.path().to_path_buf(),
         admin: admin.map(|(n, p)| (n.to_owned(), p.to_owned())),
     };
-    let running = embedded::start(&config, settings, std::future::pending())
-        .await
-        .expect("server starts");
+    let shutdown = std::future::pending();
+    let running = match store {
+        Store::Sqlite => embedded::start(&config, settings, shutdown).await,
+        Store::Dynamo => {
+            let store = moto::store().await;
+            embedded::start_with_store(&config, settings, store, shutdown).await
+        }
+    }
+    .expect("server starts");
     let router = imagegram::http::router(running.app.clone());
     let base = format!("http://{}", running.addr);
     TestApp {
@@ -62,6 +91,37 @@ pub async fn spawn_app_with(settings: Settings, admin: Option<(&str, &str)>) -> 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Settings::default(), None).await
 }
+
+/// An instance on `store` with the [`ADMIN`] account.
+pub async fn spawn_on(store: Store) -> TestApp {
+    spawn_store_with(store, Settings::default(), Some(ADMIN)).await
+}
+
+/// Runs each listed `async fn(TestApp)` twice: as `sqlite::<name>` and as `dynamo::<name>`, each on
+/// a fresh [`spawn_on`] instance.
+#[allow(unused_macros)]
+macro_rules! on_both_stores {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::common::spawn_on(super::common::Store::Sqlite).await).await;
+                }
+            )+
+        }
+        mod dynamo {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::common::spawn_on(super::common::Store::Dynamo).await).await;
+                }
+            )+
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_stores;
 
 /// One request through the router (`oneshot`), returning status, headers and the JSON body (or Null).
 pub async fn call(
@@ -104,11 +164,22 @@ pub async fn raw(
 /// Registers `name` and returns a bearer token for it.
 pub async fn user(router: &axum::Router, name: &str) -> String {
     let creds = json!({"username": name, "password": "correct-horse"});
-    let (s, _, b) = call(router, Method::POST, "/v1/users", None, Some(creds.clone())).await;
+    let (s, _, b) = call(router, Method::POST, "/v1/users", None, Some(creds)).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    login(router, name, "correct-horse").await
+}
+
+/// A bearer token for `name` (asserts the login succeeds).
+pub async fn login(router: &axum::Router, name: &str, password: &str) -> String {
+    let creds = json!({"username": name, "password": password});
     let (s, _, b) = call(router, Method::POST, "/v1/tokens", None, Some(creds)).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(s, StatusCode::OK, "login {name}: {b}");
     b["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A token of the [`ADMIN`] account of a [`spawn_on`] instance.
+pub async fn admin(t: &TestApp) -> String {
+    login(&t.router, ADMIN.0, ADMIN.1).await
 }
 
 /// Asserts the API error shape and returns the code.
@@ -125,7 +196,19 @@ pub fn error_code(body: &Value) -> &str {
 
 /// Uploads `bytes` through the real presigned URLs (one PUT per part) and completes the upload.
 pub async fn upload(t: &TestApp, token: &str, bytes: &[u8], content_type: &str) -> String {
-    let body = json!({"filename": "photo", "content_type": content_type, "size": bytes.len()});
+    let created = declare_upload(t, token, "photo", bytes.len(), content_type).await;
+    complete_upload(t, token, &created, bytes).await
+}
+
+/// `POST /v1/uploads`: the answer, with the part URLs.
+pub async fn declare_upload(
+    t: &TestApp,
+    token: &str,
+    filename: &str,
+    size: usize,
+    content_type: &str,
+) -> Value {
+    let body = json!({"filename": filename, "content_type": content_type, "size": size});
     let (s, _, created) = call(
         &t.router,
         Method::POST,
@@ -135,6 +218,11 @@ pub async fn upload(t: &TestApp, token: &str, bytes: &[u8], content_type: &str) 
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{created}");
+    created
+}
+
+/// PUTs `bytes` to the part URLs of a [`declare_upload`] answer and completes it; returns its id.
+pub async fn complete_upload(t: &TestApp, token: &str, created: &Value, bytes: &[u8]) -> String {
     let part_size = created["part_size"].as_u64().unwrap() as usize;
     let client = reqwest::Client::new();
     let mut parts = Vec::new();

@@ -1,0 +1,449 @@
+//! HTTP tests for `/v1/admin`: the builtin tiers, tier CRUD, user administration, and tier changes
+//! reaching the images on their next read. Refusals to non-admins are in `http_bola.rs`.
+//! Every test runs on SQLite and on DynamoDB (moto).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::images::{assert_renditions, corpus, get_image, patch_user, ready_image};
+use common::{TestApp, admin, call, error_code, login, on_both_stores, user};
+use serde_json::{Value, json};
+
+on_both_stores!(
+    builtin_tiers_and_tier_crud,
+    tier_in_use_and_default_tier_are_kept,
+    users_create_list_and_patch,
+    tier_changes_show_on_the_next_read,
+);
+
+fn tier(name: &str, heights: &[u32], original_link: bool, expiring_links: bool) -> Value {
+    json!({"name": name, "thumbnail_heights": heights, "original_link": original_link,
+        "expiring_links": expiring_links})
+}
+
+/// One request as `token`, returning status and body.
+async fn req(
+    t: &TestApp,
+    token: &str,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let (s, _, b) = call(&t.router, method, uri, Some(token), body).await;
+    (s, b)
+}
+
+/// Every item of a paginated admin list, walking pages of `limit`.
+async fn walk(t: &TestApp, token: &str, path: &str, limit: u32) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut uri = format!("{path}?limit={limit}");
+    loop {
+        let (s, page) = req(t, token, Method::GET, &uri, None).await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {page}");
+        let got = page["items"].as_array().unwrap();
+        assert!(got.len() <= limit as usize, "{page}");
+        items.extend(got.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => uri = format!("{path}?limit={limit}&cursor={c}"),
+            None => return items,
+        }
+        assert!(items.len() < 100, "pagination does not end");
+    }
+}
+
+async fn builtin_tiers_and_tier_crud(t: TestApp) {
+    let root = admin(&t).await;
+    let builtin = vec![
+        tier("Basic", &[200], false, false),
+        tier("Enterprise", &[200, 400], true, true),
+        tier("Premium", &[200, 400], true, false),
+    ];
+    let (s, page) = req(&t, &root, Method::GET, "/v1/admin/tiers", None).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page, json!({"items": builtin, "next_cursor": null}));
+    assert_eq!(walk(&t, &root, "/v1/admin/tiers", 1).await, builtin);
+    for bad in ["?limit=0", "?limit=101", "?cursor=garbage"] {
+        let (s, b) = req(
+            &t,
+            &root,
+            Method::GET,
+            &format!("/v1/admin/tiers{bad}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {b}");
+    }
+
+    // Create: the boundaries are accepted, a second time is 409, anything outside them 422.
+    let gold = tier("Gold", &[100, 300], true, false);
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::POST,
+        "/v1/admin/tiers",
+        Some(gold.clone()),
+    )
+    .await;
+    assert_eq!((s, b), (StatusCode::CREATED, gold.clone()));
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::POST,
+        "/v1/admin/tiers",
+        Some(tier("Gold", &[50], false, false)),
+    )
+    .await;
+    assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "tier_exists"));
+    let widest = tier(
+        &format!("A-_{}", "z".repeat(29)),
+        &[1, 2, 3, 4, 5, 6, 7, 4096],
+        false,
+        true,
+    );
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::POST,
+        "/v1/admin/tiers",
+        Some(widest.clone()),
+    )
+    .await;
+    assert_eq!((s, b), (StatusCode::CREATED, widest));
+    let invalid = [
+        tier("", &[200], false, false),
+        tier(&"z".repeat(33), &[200], false, false),
+        tier("with space", &[200], false, false),
+        tier("Été", &[200], false, false),
+        tier("Zero", &[0], false, false),
+        tier("Huge", &[4097], false, false),
+        tier("Many", &[1, 2, 3, 4, 5, 6, 7, 8, 9], false, false),
+        json!({"name": "Typed", "thumbnail_heights": ["200"], "original_link": false, "expiring_links": false}),
+        json!({"name": "Typed", "thumbnail_heights": [200], "original_link": "yes", "expiring_links": false}),
+        json!({"thumbnail_heights": [200], "original_link": false, "expiring_links": false}),
+    ];
+    for body in invalid {
+        let (s, b) = req(
+            &t,
+            &root,
+            Method::POST,
+            "/v1/admin/tiers",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
+        error_code(&b);
+    }
+
+    // Read and replace; names are case-sensitive and never change.
+    let (s, b) = req(&t, &root, Method::GET, "/v1/admin/tiers/Gold", None).await;
+    assert_eq!((s, b), (StatusCode::OK, gold));
+    for missing in ["gold", "premium", "Nope"] {
+        let (s, b) = req(
+            &t,
+            &root,
+            Method::GET,
+            &format!("/v1/admin/tiers/{missing}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{missing}: {b}");
+    }
+    let silver = tier("Gold", &[150], false, true);
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::PUT,
+        "/v1/admin/tiers/Gold",
+        Some(silver.clone()),
+    )
+    .await;
+    assert_eq!((s, b), (StatusCode::OK, silver.clone()));
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::PUT,
+        "/v1/admin/tiers/Gold",
+        Some(tier("Silver", &[150], false, false)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "rename: {b}");
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::PUT,
+        "/v1/admin/tiers/Gold",
+        Some(tier("Gold", &[0], false, false)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::PUT,
+        "/v1/admin/tiers/Nope",
+        Some(tier("Nope", &[150], false, false)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    let (s, b) = req(&t, &root, Method::GET, "/v1/admin/tiers/Gold", None).await;
+    assert_eq!(
+        (s, b),
+        (StatusCode::OK, silver),
+        "the refused PUTs changed nothing"
+    );
+
+    // Delete.
+    let (s, _) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Gold", None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    for method in [Method::GET, Method::DELETE] {
+        let (s, b) = req(&t, &root, method.clone(), "/v1/admin/tiers/Gold", None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method}: {b}");
+    }
+    assert_eq!(walk(&t, &root, "/v1/admin/tiers", 2).await.len(), 4);
+}
+
+async fn tier_in_use_and_default_tier_are_kept(t: TestApp) {
+    let root = admin(&t).await;
+    user(&t.router, "bob").await;
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::POST,
+        "/v1/admin/tiers",
+        Some(tier("Gold", &[100], false, false)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    patch_user(&t, &root, "bob", json!({"tier": "Gold"})).await;
+
+    let (s, b) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Gold", None).await;
+    assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "tier_in_use"));
+    let (s, b) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Basic", None).await;
+    assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "default_tier"));
+    let (s, _) = req(&t, &root, Method::GET, "/v1/admin/tiers/Gold", None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Once nobody is on it, it goes.
+    patch_user(&t, &root, "bob", json!({"tier": "Basic"})).await;
+    let (s, b) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Gold", None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    let (s, b) = req(&t, &root, Method::GET, "/v1/admin/tiers/Basic", None).await;
+    assert_eq!(
+        (s, b),
+        (StatusCode::OK, tier("Basic", &[200], false, false))
+    );
+}
+
+async fn users_create_list_and_patch(t: TestApp) {
+    let root = admin(&t).await;
+    let alice = user(&t.router, "alice").await;
+
+    // Create: defaults Basic/user; a tier and role may be given; 409 taken; 422 invalid.
+    let body = json!({"username": "carol", "password": "carol-password", "tier": "Premium", "role": "admin"});
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::POST,
+        "/v1/admin/users",
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, b),
+        (
+            StatusCode::CREATED,
+            json!({"username": "carol", "tier": "Premium", "role": "admin"})
+        )
+    );
+    let (s, b) = req(&t, &root, Method::POST, "/v1/admin/users", Some(body)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    let body = json!({"username": "dave", "password": "dave-password"});
+    let (s, b) = req(&t, &root, Method::POST, "/v1/admin/users", Some(body)).await;
+    assert_eq!(
+        (s, b),
+        (
+            StatusCode::CREATED,
+            json!({"username": "dave", "tier": "Basic", "role": "user"})
+        )
+    );
+    let invalid = [
+        json!({"username": "Ed", "password": "ed-password"}),
+        json!({"username": "eddie", "password": "short"}),
+        json!({"username": "eddie"}),
+        json!({"username": "eddie", "password": "ed-password", "tier": "Gold"}),
+        json!({"username": "eddie", "password": "ed-password", "tier": "premium"}),
+        json!({"username": "eddie", "password": "ed-password", "role": "root"}),
+        json!({"username": "eddie", "password": "ed-password", "role": "Admin"}),
+    ];
+    for body in invalid {
+        let (s, b) = req(
+            &t,
+            &root,
+            Method::POST,
+            "/v1/admin/users",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
+        error_code(&b);
+    }
+    // A created admin is an admin.
+    let carol = login(&t.router, "carol", "carol-password").await;
+    let (s, b) = req(&t, &carol, Method::GET, "/v1/admin/tiers", None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // List: by username, exactly the public fields.
+    let everyone = json!([
+        {"username": "alice", "tier": "Basic", "role": "user"},
+        {"username": "carol", "tier": "Premium", "role": "admin"},
+        {"username": "dave", "tier": "Basic", "role": "user"},
+        {"username": "root", "tier": "Basic", "role": "admin"},
+    ]);
+    let (s, page) = req(&t, &root, Method::GET, "/v1/admin/users", None).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page, json!({"items": everyone, "next_cursor": null}));
+    assert_eq!(
+        Value::from(walk(&t, &root, "/v1/admin/users", 3).await),
+        everyone
+    );
+    let (s, b) = req(&t, &root, Method::GET, "/v1/admin/users?limit=101", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+
+    // Patch: tier, role, password; unknown user 404; unknown tier or role 422.
+    let b = patch_user(&t, &root, "alice", json!({"tier": "Premium"})).await;
+    assert_eq!(
+        b,
+        json!({"username": "alice", "tier": "Premium", "role": "user"})
+    );
+    let (s, me) = req(&t, &alice, Method::GET, "/v1/users/me", None).await;
+    assert_eq!((s, me["tier"].clone()), (StatusCode::OK, json!("Premium")));
+    let b = patch_user(&t, &root, "alice", json!({"role": "admin"})).await;
+    assert_eq!(
+        b,
+        json!({"username": "alice", "tier": "Premium", "role": "admin"})
+    );
+    let (s, b) = req(&t, &alice, Method::GET, "/v1/admin/users", None).await;
+    assert_eq!(s, StatusCode::OK, "alice is an admin now: {b}");
+    let b = patch_user(
+        &t,
+        &root,
+        "alice",
+        json!({"role": "user", "password": "a-new-password"}),
+    )
+    .await;
+    assert_eq!(
+        b,
+        json!({"username": "alice", "tier": "Premium", "role": "user"})
+    );
+    login(&t.router, "alice", "a-new-password").await;
+    let old = json!({"username": "alice", "password": "correct-horse"});
+    let (s, _, b) = call(&t.router, Method::POST, "/v1/tokens", None, Some(old)).await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the old password still works: {b}"
+    );
+
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::PATCH,
+        "/v1/admin/users/nobody",
+        Some(json!({"tier": "Premium"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    for body in [
+        json!({"tier": "Gold"}),
+        json!({"tier": "premium"}),
+        json!({"role": "god"}),
+        json!({"password": "short"}),
+    ] {
+        let (s, b) = req(
+            &t,
+            &root,
+            Method::PATCH,
+            "/v1/admin/users/alice",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
+    }
+    let (s, page) = req(&t, &root, Method::GET, "/v1/admin/users?limit=1", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        page["items"][0],
+        json!({"username": "alice", "tier": "Premium", "role": "user"})
+    );
+}
+
+/// After a change of a user's tier, or of the tier itself, the next read lists exactly the
+/// renditions the tier grants, and every listed URL serves them (missing ones made at that read).
+async fn tier_changes_show_on_the_next_read(t: TestApp) {
+    let root = admin(&t).await;
+    let alice = user(&t.router, "alice").await;
+    let original = corpus("valid/jpeg_baseline.jpg");
+    let image = ready_image(
+        &t,
+        &alice,
+        "valid/jpeg_baseline.jpg",
+        "tiers",
+        Some((300, 300)),
+    )
+    .await;
+    let id = image["id"].as_str().unwrap();
+    assert_renditions(&image, (640, 427), &[200], None).await;
+
+    let steps: [(&str, Value, &[u32], bool); 4] = [
+        (
+            "alice to Premium",
+            json!({"tier": "Premium"}),
+            &[200, 400],
+            true,
+        ),
+        (
+            "Premium adds 300",
+            tier("Premium", &[200, 300, 400], true, false),
+            &[200, 300, 400],
+            true,
+        ),
+        (
+            "Premium drops the original",
+            tier("Premium", &[300], false, false),
+            &[300],
+            false,
+        ),
+        (
+            "alice back to Basic",
+            json!({"tier": "Basic"}),
+            &[200],
+            false,
+        ),
+    ];
+    for (step, change, heights, with_original) in steps {
+        if change.get("name").is_some() {
+            let (s, b) = req(
+                &t,
+                &root,
+                Method::PUT,
+                "/v1/admin/tiers/Premium",
+                Some(change),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{step}: {b}");
+        } else {
+            patch_user(&t, &root, "alice", change).await;
+        }
+        let (s, image) = get_image(&t, &alice, id).await;
+        assert_eq!(s, StatusCode::OK, "{step}: {image}");
+        assert_eq!(
+            (image["width"].clone(), image["height"].clone()),
+            (json!(300), json!(200)),
+            "{step}"
+        );
+        let original = with_original.then_some(original.as_slice());
+        assert_renditions(&image, (640, 427), heights, original).await;
+    }
+}
