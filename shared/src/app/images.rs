@@ -135,9 +135,21 @@ pub async fn create_from_file(
         .create_upload(&upload, &Image::processing(id, user.username.clone(), now))
         .await?;
     let image = list_into_library(app, id, &title.into_inner(), fit).await?;
-    app.objects
+    let stored = app
+        .objects
         .put(Bucket::Uploads, &upload.object_key, file, format.mime())
-        .await?;
+        .await;
+    if let Err(e) = stored {
+        // Never leave a library entry that waits for bytes that will not come.
+        let failure = Failure {
+            code: "upload_failed".into(),
+            message: "storing the file failed; send it again".into(),
+        };
+        app.media
+            .finish_image(id, &crate::domain::Outcome::Failed(failure))
+            .await?;
+        return Err(e.into());
+    }
     view(app, user, image).await
 }
 
