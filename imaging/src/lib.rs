@@ -1,7 +1,10 @@
 //! Image pipeline public API: sniff, probe (header-only checks) and render (one decode, then
 //! every requested JPEG rendition from the same upright RGB pixels).
 //!
-//! Security properties (see shared/SECURITY.md, "Image inputs"):
+//! Its own crate so that it builds, tests and fuzzes (`fuzz/`, see `.ci/fuzz.sh`) without the
+//! rest of the service; the `imagegram` crate re-exports it as `imagegram::imaging`.
+//!
+//! Security properties (see ../shared/SECURITY.md, "Image inputs"):
 //! - the format comes from the magic bytes at offset 0 only, allowlist PNG / JPEG / BMP;
 //! - the byte cap and the pixel cap are checked from the header before any decoder allocates;
 //! - decoder warnings are errors (libjpeg-turbo warnings fail the decode, PNG critical-chunk

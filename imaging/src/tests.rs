@@ -32,6 +32,8 @@ pub(super) struct Expect {
     pub or_reject: Option<Vec<String>>,
 }
 
+/// The shared corpus beside the checkout, `<repo>/../shared/testdata` (this crate is
+/// `<repo>/imaging`), unless `IMAGEGRAM_TESTDATA` names another directory.
 pub(super) fn testdata() -> PathBuf {
     std::env::var_os("IMAGEGRAM_TESTDATA").map_or_else(
         || {

@@ -9,6 +9,6 @@ pub mod config;
 pub mod domain;
 pub mod embedded;
 pub mod http;
-pub mod imaging;
+pub use imagegram_imaging as imaging;
 pub mod ports;
 pub mod telemetry;

@@ -4,10 +4,10 @@
 //! libFuzzer (nightly; `cargo install cargo-bolero`):
 //!
 //! ```text
-//! cargo +nightly bolero test -p imagegram --lib \
-//!     imaging::tests::fuzz::mutated_corpus_files_are_handled -T 60s
-//! cargo +nightly bolero test -p imagegram --lib \
-//!     imaging::tests::fuzz::arbitrary_bytes_are_handled -T 60s
+//! cargo +nightly bolero test -p imagegram-imaging --lib \
+//!     tests::fuzz::mutated_corpus_files_are_handled -T 60s
+//! cargo +nightly bolero test -p imagegram-imaging --lib \
+//!     tests::fuzz::arbitrary_bytes_are_handled -T 60s
 //! ```
 //!
 //! "Handled" means: an `Ok` or an `ImageError`, never a panic, an abort or a hang. The pixel
