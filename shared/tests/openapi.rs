@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use common::{TestApp, call, spawn_app};
+use common::{TestApp, call, raw, spawn_app, spawn_app_with};
 use http_body_util::BodyExt;
+use imagegram::app::Settings;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// Every route the server serves today. A new route goes here and into `openapi.json` together.
-const ROUTES: [(&str, &str); 18] = [
+const ROUTES: [(&str, &str); 30] = [
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
@@ -31,6 +32,18 @@ const ROUTES: [(&str, &str); 18] = [
     ("GET", "/v1/posts/{id}/comments"),
     ("POST", "/v1/posts/{id}/comments"),
     ("DELETE", "/v1/posts/{id}/comments/{comment_id}"),
+    ("GET", "/v1/images"),
+    ("POST", "/v1/images"),
+    ("GET", "/v1/images/{id}"),
+    ("POST", "/v1/images/{id}/links"),
+    ("GET", "/v1/admin/tiers"),
+    ("POST", "/v1/admin/tiers"),
+    ("GET", "/v1/admin/tiers/{name}"),
+    ("PUT", "/v1/admin/tiers/{name}"),
+    ("DELETE", "/v1/admin/tiers/{name}"),
+    ("GET", "/v1/admin/users"),
+    ("POST", "/v1/admin/users"),
+    ("PATCH", "/v1/admin/users/{username}"),
 ];
 
 /// The `/v1` operations that need no bearer token.
@@ -108,7 +121,8 @@ fn declared(doc: &Value, schema: &Value) -> BTreeSet<String> {
 }
 
 /// A small JSON Schema check (the keywords openapi.json uses, but `pattern` and `format`); also
-/// refuses properties an object schema does not declare, so an undocumented field fails.
+/// refuses properties an object schema does not declare (unless its `additionalProperties` is a
+/// schema, which they must then match), so an undocumented field fails.
 fn conform(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
     let s = resolve(doc, schema);
     let mut fail = |what: String| errors.push(format!("{at}: {what} (value {v})"));
@@ -131,8 +145,9 @@ fn conform(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<St
         }
         if types == ["object"] {
             let known = declared(doc, s);
+            let open = s.get("additionalProperties").is_some_and(Value::is_object);
             for k in v.as_object().into_iter().flat_map(|o| o.keys()) {
-                if !known.contains(k) {
+                if !known.contains(k) && !open {
                     fail(format!("undocumented property `{k}`"));
                 }
             }
@@ -171,6 +186,34 @@ fn conform(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<St
     {
         fail(format!("more than {max} items"));
     }
+    if let (Some(a), Some(min)) = (v.as_array(), s["minItems"].as_u64())
+        && (a.len() as u64) < min
+    {
+        fail(format!("fewer than {min} items"));
+    }
+    if s["uniqueItems"] == true
+        && let Some(a) = v.as_array()
+        && a.iter().enumerate().any(|(i, x)| a[..i].contains(x))
+    {
+        fail("items are not unique".to_owned());
+    }
+    if let (Some(o), Some(max)) = (v.as_object(), s["maxProperties"].as_u64())
+        && o.len() as u64 > max
+    {
+        fail(format!("more than {max} properties"));
+    }
+    for (k, needs) in s["dependentRequired"].as_object().into_iter().flatten() {
+        for need in needs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if v.get(k).is_some() && v.get(need).is_none() {
+                fail(format!("`{k}` without `{need}`"));
+            }
+        }
+    }
     for r in s["required"].as_array().into_iter().flatten() {
         let name = r.as_str().expect("required names are strings");
         if v.is_object() && v.get(name).is_none() {
@@ -185,6 +228,20 @@ fn conform(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<St
     if let (Some(items), Some(a)) = (s.get("items"), v.as_array()) {
         for (i, item) in a.iter().enumerate() {
             conform(doc, items, item, &format!("{at}[{i}]"), errors);
+        }
+    }
+    if let (Some(extra @ Value::Object(_)), Some(o)) =
+        (s.get("additionalProperties"), v.as_object())
+    {
+        let known = declared(doc, s);
+        for (k, field) in o.iter().filter(|(k, _)| !known.contains(*k)) {
+            conform(doc, extra, field, &format!("{at}.{k}"), errors);
+        }
+    }
+    if let (Some(names), Some(o)) = (s.get("propertyNames"), v.as_object()) {
+        for k in o.keys() {
+            let name = Value::String(k.clone());
+            conform(doc, names, &name, &format!("{at} (name {k})"), errors);
         }
     }
     for part in s["allOf"].as_array().into_iter().flatten() {
@@ -232,8 +289,7 @@ fn template_of(doc: &Value, uri: &str) -> String {
         .clone()
 }
 
-/// One call through the router; asserts that it answers `expected`, that this status is documented
-/// for the operation, and that the body matches the documented schema. Returns the body.
+/// One call through the router with a JSON body (if any); see [`exchange_request`].
 async fn exchange(
     t: &TestApp,
     m: Method,
@@ -242,15 +298,84 @@ async fn exchange(
     body: Option<Value>,
     expected: u16,
 ) -> Value {
+    let bytes = body
+        .as_ref()
+        .map(|b| ("application/json", b.to_string().into_bytes()));
+    let req = request(m, uri, token, bytes);
+    exchange_request(t, req, body.as_ref(), expected).await
+}
+
+/// A request as a client sends it: a bearer token, and a body of some media type.
+fn request(
+    m: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<(&str, Vec<u8>)>,
+) -> Request<Body> {
+    let mut req = Request::builder().method(m).uri(uri);
+    if let Some(token) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    match body {
+        Some((media, bytes)) => req
+            .header(header::CONTENT_TYPE, media)
+            .body(Body::from(bytes)),
+        None => req.body(Body::empty()),
+    }
+    .expect("a request")
+}
+
+/// One request through the router; asserts that it answers `expected`, that this status is
+/// documented for the operation, and that the answer matches the documented schema. When the
+/// request succeeds, also that its body's media type is documented and that `json` (the body, when
+/// it was JSON) matches the documented request schema. Returns the answer.
+async fn exchange_request(
+    t: &TestApp,
+    req: Request<Body>,
+    json: Option<&Value>,
+    expected: u16,
+) -> Value {
     let doc = document();
-    let template = template_of(&doc, uri);
-    let (status, _, answer) = call(&t.router, m.clone(), uri, token, body).await;
+    let (m, uri) = (req.method().clone(), req.uri().to_string());
+    let media = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned());
+    let template = template_of(&doc, &uri);
+    let (status, _, answer) = raw(&t.router, req).await;
     assert_eq!(status.as_u16(), expected, "{m} {uri}: {answer}");
     let op = &doc["paths"][&template][m.as_str().to_lowercase()];
+    if status.is_success()
+        && let Some(media) = media
+    {
+        let body = op["requestBody"]["content"]
+            .get(&media)
+            .unwrap_or_else(|| panic!("{m} {template} accepted an undocumented {media} body"));
+        if let Some(json) = json {
+            let mut errors = Vec::new();
+            conform(&doc, &body["schema"], json, "request", &mut errors);
+            assert!(errors.is_empty(), "{m} {uri} request: {errors:#?}");
+        }
+    }
     let documented = op["responses"]
         .get(status.as_str())
         .unwrap_or_else(|| panic!("{m} {template} answered undocumented {status}: {answer}"));
     let documented = resolve(&doc, documented);
+    if let Some(code) = answer["error"]["code"].as_str() {
+        // An error code the server answers is named in the status's description and examples
+        let examples = documented["content"]["application/json"]["examples"].as_object();
+        let codes: BTreeSet<&str> = examples
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, e)| e["value"]["error"]["code"].as_str())
+            .collect();
+        let described = documented["description"].as_str().unwrap_or_default();
+        assert!(
+            codes.contains(code) && described.contains(&format!("`{code}`")),
+            "{m} {template} {status}: `{code}` is not documented (examples: {codes:?}): {answer}"
+        );
+    }
     match documented["content"]["application/json"].get("schema") {
         Some(schema) => {
             let mut errors = Vec::new();
@@ -523,4 +648,380 @@ async fn answers_match_the_documented_statuses_and_schemas() {
     exchange(&t, M::DELETE, &comment, Some(bob), None, 404).await;
     exchange(&t, M::DELETE, &post, Some(alice), None, 204).await;
     exchange(&t, M::GET, &post, Some(alice), None, 404).await;
+}
+
+/// A `multipart/form-data` body of text `fields` and a `file` (name, bytes): its media type and bytes.
+fn form(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "openapi-test-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        let part = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        );
+        body.extend_from_slice(part.as_bytes());
+    }
+    if let Some((filename, bytes)) = file {
+        let head = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        );
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+/// `POST /v1/images` with a form, through [`exchange_request`].
+async fn post_form(
+    t: &TestApp,
+    token: &str,
+    (media, body): (String, Vec<u8>),
+    expected: u16,
+) -> Value {
+    let req = request(
+        Method::POST,
+        "/v1/images",
+        Some(token),
+        Some((&media, body)),
+    );
+    exchange_request(t, req, None, expected).await
+}
+
+/// Polls an image (every answer checked against the document) until it is not `processing`.
+async fn wait_image(t: &TestApp, token: &str, id: &str) -> Value {
+    let uri = format!("/v1/images/{id}");
+    for _ in 0..300 {
+        let image = exchange(t, Method::GET, &uri, Some(token), None, 200).await;
+        if image["status"] != "processing" {
+            return image;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("image {id} still processing after 30 s");
+}
+
+/// The keys of an object, e.g. an image's thumbnail heights.
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+#[tokio::test]
+async fn library_and_admin_answers_match_the_documented_statuses_and_schemas() {
+    use Method as M;
+    let t = spawn_app_with(Settings::default(), Some(("root", "root-password"))).await;
+    let creds = json!({"username": "root", "password": "root-password"});
+    let tok = exchange(&t, M::POST, "/v1/tokens", None, Some(creds), 200).await;
+    let root = tok["access_token"].as_str().unwrap();
+    let alice = &common::user(&t.router, "alice").await;
+    let bob = &common::user(&t.router, "bob").await;
+    let jpeg = std::fs::read(common::testdata().join("valid/jpeg_baseline.jpg")).unwrap();
+
+    // Images from uploads: refused, accepted (640x427 fitted inside 300x300), listed twice
+    exchange(&t, M::GET, "/v1/images", None, None, 401).await;
+    let upload_id = common::upload(&t, alice, &jpeg, "image/jpeg").await;
+    let big_title = "x".repeat(70_000);
+    for (body, status) in [
+        (
+            json!({"upload_id": upload_id, "title": "Sunset", "width": 300}),
+            422,
+        ),
+        (
+            json!({"upload_id": upload_id, "title": "Sunset", "width": 0, "height": 1}),
+            422,
+        ),
+        (json!({"upload_id": upload_id, "title": " "}), 422),
+        (json!({"upload_id": upload_id}), 422),
+        (json!({"upload_id": ULID, "title": "Sunset"}), 404),
+        (json!({"upload_id": upload_id, "title": big_title}), 413),
+    ] {
+        exchange(&t, M::POST, "/v1/images", Some(alice), Some(body), status).await;
+    }
+    let not_json = request(
+        M::POST,
+        "/v1/images",
+        Some(alice),
+        Some(("text/plain", b"hi".to_vec())),
+    );
+    exchange_request(&t, not_json, None, 415).await;
+    let body = json!({"upload_id": upload_id, "title": "Sunset over the bay", "width": 300, "height": 300});
+    let created = exchange(
+        &t,
+        M::POST,
+        "/v1/images",
+        Some(alice),
+        Some(body.clone()),
+        202,
+    )
+    .await;
+    let again = exchange(&t, M::POST, "/v1/images", Some(alice), Some(body), 409).await;
+    assert_eq!(again["error"]["code"], "already_listed");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let image = wait_image(&t, alice, &id).await;
+    assert_eq!(image["status"], "ready", "{image}");
+    assert_eq!(
+        (&image["width"], &image["height"]),
+        (&json!(300), &json!(200))
+    );
+    assert_eq!(keys(&image["thumbnails"]), ["200"], "Basic: {image}");
+    assert!(image.get("original_url").is_none(), "Basic: {image}");
+
+    // An aborted upload, and one still uploading (its image stays processing)
+    let declare = json!({"filename": "a.jpg", "content_type": "image/jpeg", "size": jpeg.len()});
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let up = exchange(
+            &t,
+            M::POST,
+            "/v1/uploads",
+            Some(alice),
+            Some(declare.clone()),
+            201,
+        )
+        .await;
+        ids.push(up["id"].as_str().unwrap().to_owned());
+    }
+    exchange(
+        &t,
+        M::DELETE,
+        &format!("/v1/uploads/{}", ids[0]),
+        Some(alice),
+        None,
+        204,
+    )
+    .await;
+    let aborted = Some(json!({"upload_id": ids[0], "title": "Gone"}));
+    let refused = exchange(&t, M::POST, "/v1/images", Some(alice), aborted, 409).await;
+    assert_eq!(refused["error"]["code"], "upload_aborted");
+    let pending = Some(json!({"upload_id": ids[1], "title": "Harbour, still uploading"}));
+    let pending = exchange(&t, M::POST, "/v1/images", Some(alice), pending, 202).await;
+    assert_eq!(pending["status"], "processing");
+
+    // Small files as a form: accepted, not an image, too large, incomplete, malformed
+    let fields = [
+        ("title", "Harbour at dawn"),
+        ("width", "100"),
+        ("height", "100"),
+    ];
+    let formed = post_form(
+        &t,
+        alice,
+        form(&fields, Some(("harbour.jpg", &jpeg[..]))),
+        202,
+    )
+    .await;
+    let title = [("title", "Harbour")];
+    post_form(
+        &t,
+        alice,
+        form(&title, Some(("a.jpg", &b"not an image"[..]))),
+        415,
+    )
+    .await;
+    let huge = vec![0xFF; 6 * 1024 * 1024];
+    post_form(&t, alice, form(&title, Some(("big.jpg", &huge[..]))), 413).await;
+    post_form(&t, alice, form(&title, None), 422).await;
+    post_form(
+        &t,
+        alice,
+        form(
+            &[("title", "x"), ("width", "wide")],
+            Some(("a.jpg", &jpeg[..])),
+        ),
+        422,
+    )
+    .await;
+    let no_boundary = ("multipart/form-data".to_owned(), b"--x--".to_vec());
+    post_form(&t, alice, no_boundary, 400).await;
+    let formed = wait_image(&t, alice, formed["id"].as_str().unwrap()).await;
+    // 640x427 inside 100x100: as wide as the box, the aspect kept
+    assert_eq!(formed["width"], 100, "{formed}");
+    assert!(formed["height"].as_u64().unwrap() < 100, "{formed}");
+
+    // The library: pages, title search, bad queries; someone else's image
+    let page = exchange(&t, M::GET, "/v1/images?limit=1", Some(alice), None, 200).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let found = exchange(
+        &t,
+        M::GET,
+        "/v1/images?title=SUNSET",
+        Some(alice),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(found["items"][0]["id"], id.as_str(), "{found}");
+    let rebound = format!("/v1/images?title=sun&cursor={cursor}");
+    let long_title = format!("/v1/images?title={}", "a".repeat(201));
+    for uri in [
+        "/v1/images?limit=0",
+        "/v1/images?cursor=AAAA",
+        &rebound,
+        &long_title,
+    ] {
+        exchange(&t, M::GET, uri, Some(alice), None, 400).await;
+    }
+    let image_uri = format!("/v1/images/{id}");
+    exchange(&t, M::GET, &image_uri, Some(bob), None, 404).await;
+    exchange(&t, M::GET, &image_uri, Some(root), None, 200).await;
+
+    // Links: Basic has none; a bad lifetime; someone else's; then on Enterprise
+    let links = format!("{image_uri}/links");
+    let lifetime = |s: u64| Some(json!({"expires_in": s}));
+    exchange(&t, M::POST, &links, Some(alice), lifetime(3600), 403).await;
+    exchange(&t, M::POST, &links, Some(alice), lifetime(299), 422).await;
+    exchange(&t, M::POST, &links, Some(bob), lifetime(3600), 404).await;
+    let upgrade = Some(json!({"tier": "Enterprise"}));
+    exchange(
+        &t,
+        M::PATCH,
+        "/v1/admin/users/alice",
+        Some(root),
+        upgrade,
+        200,
+    )
+    .await;
+    exchange(&t, M::POST, &links, Some(alice), lifetime(3600), 201).await;
+    let pending_links = format!("/v1/images/{}/links", pending["id"].as_str().unwrap());
+    exchange(&t, M::POST, &pending_links, Some(alice), lifetime(300), 409).await;
+    let image = exchange(&t, M::GET, &image_uri, Some(alice), None, 200).await;
+    assert_eq!(
+        keys(&image["thumbnails"]),
+        ["200", "400"],
+        "Enterprise: {image}"
+    );
+    assert!(image["original_url"].is_string(), "Enterprise: {image}");
+
+    // Tiers: admins only, listed, created, refused, read, replaced
+    exchange(&t, M::GET, "/v1/admin/tiers", None, None, 401).await;
+    exchange(&t, M::GET, "/v1/admin/tiers", Some(alice), None, 403).await;
+    exchange(&t, M::GET, "/v1/admin/tiers?limit=0", Some(root), None, 400).await;
+    let tiers = exchange(&t, M::GET, "/v1/admin/tiers", Some(root), None, 200).await;
+    let names: Vec<&Value> = tiers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["name"])
+        .collect();
+    assert_eq!(
+        names,
+        [&json!("Basic"), &json!("Enterprise"), &json!("Premium")]
+    );
+    let gold = json!({"name": "Gold", "thumbnail_heights": [800, 100, 100], "original_link": true});
+    let stored = exchange(
+        &t,
+        M::POST,
+        "/v1/admin/tiers",
+        Some(root),
+        Some(gold.clone()),
+        201,
+    )
+    .await;
+    assert_eq!(stored["thumbnail_heights"], json!([100, 800]));
+    exchange(&t, M::POST, "/v1/admin/tiers", Some(root), Some(gold), 409).await;
+    for body in [
+        json!({"name": "no spaces"}),
+        json!({"name": "Many", "thumbnail_heights": (1..=9).collect::<Vec<u32>>()}),
+        json!({"name": "Zero", "thumbnail_heights": [0]}),
+        json!({"thumbnail_heights": [200]}),
+        json!({"name": "Negative", "thumbnail_heights": [-1]}),
+    ] {
+        exchange(&t, M::POST, "/v1/admin/tiers", Some(root), Some(body), 422).await;
+    }
+    exchange(&t, M::GET, "/v1/admin/tiers/Gold", Some(root), None, 200).await;
+    exchange(&t, M::GET, "/v1/admin/tiers/gold", Some(root), None, 404).await;
+    let narrower = Some(json!({"thumbnail_heights": [100]}));
+    exchange(
+        &t,
+        M::PUT,
+        "/v1/admin/tiers/Gold",
+        Some(root),
+        narrower.clone(),
+        200,
+    )
+    .await;
+    exchange(
+        &t,
+        M::PUT,
+        "/v1/admin/tiers/Nope",
+        Some(root),
+        narrower,
+        404,
+    )
+    .await;
+    let rename = Some(json!({"name": "Silver"}));
+    exchange(&t, M::PUT, "/v1/admin/tiers/Gold", Some(root), rename, 422).await;
+
+    // Accounts: admins only, created, refused, listed, changed
+    exchange(&t, M::GET, "/v1/admin/users", Some(bob), None, 403).await;
+    let carol =
+        json!({"username": "carol", "password": "correct-horse", "tier": "Gold", "role": "user"});
+    exchange(
+        &t,
+        M::POST,
+        "/v1/admin/users",
+        Some(root),
+        Some(carol.clone()),
+        201,
+    )
+    .await;
+    exchange(&t, M::POST, "/v1/admin/users", Some(root), Some(carol), 409).await;
+    for body in [
+        json!({"username": "dave", "password": "correct-horse", "tier": "Nope"}),
+        json!({"username": "dave", "password": "correct-horse", "role": "boss"}),
+        json!({"username": "dave", "password": "short"}),
+        json!({"username": "dave"}),
+    ] {
+        exchange(&t, M::POST, "/v1/admin/users", Some(root), Some(body), 422).await;
+    }
+    let users = exchange(&t, M::GET, "/v1/admin/users?limit=2", Some(root), None, 200).await;
+    assert_eq!(users["items"].as_array().unwrap().len(), 2, "{users}");
+    assert!(users["next_cursor"].is_string(), "{users}");
+    let carol_uri = "/v1/admin/users/carol";
+    exchange(
+        &t,
+        M::PATCH,
+        carol_uri,
+        Some(root),
+        Some(json!({"role": "boss"})),
+        422,
+    )
+    .await;
+    let basic = Some(json!({"tier": "Basic"}));
+    exchange(
+        &t,
+        M::PATCH,
+        "/v1/admin/users/nobody",
+        Some(root),
+        basic.clone(),
+        404,
+    )
+    .await;
+
+    // Deleting tiers: in use, the default, then gone
+    let in_use = exchange(&t, M::DELETE, "/v1/admin/tiers/Gold", Some(root), None, 409).await;
+    assert_eq!(in_use["error"]["code"], "tier_in_use");
+    let default = exchange(
+        &t,
+        M::DELETE,
+        "/v1/admin/tiers/Basic",
+        Some(root),
+        None,
+        409,
+    )
+    .await;
+    assert_eq!(default["error"]["code"], "default_tier");
+    let moved = exchange(&t, M::PATCH, carol_uri, Some(root), basic, 200).await;
+    assert_eq!(
+        moved,
+        json!({"username": "carol", "tier": "Basic", "role": "user"})
+    );
+    exchange(&t, M::DELETE, "/v1/admin/tiers/Gold", Some(root), None, 204).await;
+    exchange(&t, M::DELETE, "/v1/admin/tiers/Gold", Some(root), None, 404).await;
 }
