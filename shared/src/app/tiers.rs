@@ -122,6 +122,13 @@ pub async fn delete(app: &App, name: &str) -> AppResult<()> {
             "Basic is the tier every new account gets; it cannot be deleted",
         ));
     }
+    if builtin_tier(&name).is_some() {
+        // Deleted, it would come back at the next start (`ensure_builtin`): refuse instead.
+        return Err(AppError::conflict(
+            "builtin_tier",
+            format!("{name} is a builtin tier: it can be edited but not deleted"),
+        ));
+    }
     match app.tiers.delete_tier(&name).await {
         Ok(()) => Ok(()),
         Err(StoreError::NotFound) => Err(AppError::NotFound("tier")),
