@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 on_both_stores!(
     builtin_tiers_and_tier_crud,
-    tier_in_use_and_default_tier_are_kept,
+    tiers_in_use_and_builtin_tiers_are_kept,
     users_create_list_and_patch,
     tier_changes_show_on_the_next_read,
 );
@@ -204,7 +204,7 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
     assert_eq!(walk(&t, &root, "/v1/admin/tiers", 2).await.len(), 4);
 }
 
-async fn tier_in_use_and_default_tier_are_kept(t: TestApp) {
+async fn tiers_in_use_and_builtin_tiers_are_kept(t: TestApp) {
     let root = admin(&t).await;
     user(&t.router, "bob").await;
     let (s, b) = req(
@@ -222,6 +222,16 @@ async fn tier_in_use_and_default_tier_are_kept(t: TestApp) {
     assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "tier_in_use"));
     let (s, b) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Basic", None).await;
     assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "default_tier"));
+    // The other builtin tiers can be edited but not deleted (they would come back at the next start).
+    for name in ["Premium", "Enterprise"] {
+        let uri = format!("/v1/admin/tiers/{name}");
+        let (s, b) = req(&t, &root, Method::DELETE, &uri, None).await;
+        assert_eq!(
+            (s, error_code(&b)),
+            (StatusCode::CONFLICT, "builtin_tier"),
+            "{name}"
+        );
+    }
     let (s, _) = req(&t, &root, Method::GET, "/v1/admin/tiers/Gold", None).await;
     assert_eq!(s, StatusCode::OK);
 
@@ -229,11 +239,15 @@ async fn tier_in_use_and_default_tier_are_kept(t: TestApp) {
     patch_user(&t, &root, "bob", json!({"tier": "Basic"})).await;
     let (s, b) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Gold", None).await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
-    let (s, b) = req(&t, &root, Method::GET, "/v1/admin/tiers/Basic", None).await;
-    assert_eq!(
-        (s, b),
-        (StatusCode::OK, tier("Basic", &[200], false, false))
-    );
+    let (s, page) = req(&t, &root, Method::GET, "/v1/admin/tiers", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Basic", "Enterprise", "Premium"]);
 }
 
 async fn users_create_list_and_patch(t: TestApp) {
