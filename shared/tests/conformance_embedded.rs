@@ -21,6 +21,53 @@ fn sqlite() -> (Arc<Sqlite>, tempfile::TempDir) {
 async fn sqlite_users() {
     let (s, _d) = sqlite();
     conformance::users::create_get_update(s.as_ref()).await;
+    conformance::users::a_user_needs_an_existing_tier(s.as_ref()).await;
+}
+
+#[tokio::test]
+async fn sqlite_users_list() {
+    let (s, _d) = sqlite();
+    conformance::users::list_users_in_order_across_pages(s.as_ref()).await;
+}
+
+#[tokio::test]
+async fn sqlite_tiers() {
+    let (s, _d) = sqlite();
+    conformance::tiers::create_get_update_delete(s.as_ref()).await;
+    conformance::tiers::a_tier_in_use_is_not_deleted(s.as_ref()).await;
+}
+
+#[tokio::test]
+async fn sqlite_tiers_list() {
+    let (s, _d) = sqlite();
+    conformance::tiers::list_tiers_in_byte_order_across_pages(s.as_ref()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_tier_delete_races_moving_users() {
+    let (s, _d) = sqlite();
+    conformance::tiers::deleting_a_tier_races_users_moving(s, 4, 8).await;
+}
+
+#[tokio::test]
+async fn sqlite_library() {
+    let (s, _d) = sqlite();
+    conformance::library::list_image_then_get(s.as_ref()).await;
+    conformance::library::add_renditions_is_a_set_union(s.as_ref()).await;
+    conformance::library::finish_image_adds_its_renditions(s.as_ref()).await;
+}
+
+#[tokio::test]
+async fn sqlite_library_list() {
+    let (s, _d) = sqlite();
+    conformance::library::list_images_newest_first_across_pages(s.as_ref()).await;
+    conformance::library::title_filter_is_case_insensitive_and_unicode(s.as_ref()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_library_concurrent_renditions() {
+    let (s, _d) = sqlite();
+    conformance::library::concurrent_add_renditions_keep_all(s).await;
 }
 
 #[tokio::test]

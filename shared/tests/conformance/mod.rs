@@ -1,15 +1,38 @@
 //! One conformance suite per port: plain async fns taking the port, run against every adapter.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod library;
 pub mod media;
 pub mod objects;
 pub mod posts;
+pub mod tiers;
 pub mod users;
 
-use imagegram::domain::{Id, Image, Upload, UploadStatus, Username};
+use imagegram::domain::{Id, Image, Tier, Upload, UploadStatus, Username};
+use imagegram::ports::{StoreError, TierStore, UserStore};
+
+/// A store of accounts: users and the tiers they are on, which the account suites need together.
+pub trait Accounts: UserStore + TierStore {}
+
+impl<T: UserStore + TierStore + ?Sized> Accounts for T {}
 
 pub fn name(text: &str) -> Username {
     Username::parse(text).unwrap()
+}
+
+/// `prefix` and a suffix no other call returns (lower case, so it also makes a valid username), for
+/// suites that share a store with others.
+pub fn unique(prefix: &str) -> String {
+    let id = Id::generate().to_string().to_lowercase();
+    format!("{prefix}_{}", &id[id.len() - 12..])
+}
+
+/// Stores `tier` unless a tier of that name exists already.
+pub async fn ensure_tier(store: &dyn TierStore, tier: &Tier) {
+    match store.create_tier(tier).await {
+        Ok(()) | Err(StoreError::AlreadyExists) => {}
+        Err(e) => panic!("creating tier {}: {e}", tier.name),
+    }
 }
 
 /// An upload and its image, as `POST /v1/uploads` makes them.

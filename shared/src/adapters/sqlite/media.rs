@@ -1,13 +1,12 @@
-//! `MediaStore` on SQLite: uploads and the processing state of their images.
+//! `MediaStore` on SQLite: uploads, the processing state of their images, and owners' libraries.
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
-use super::{Sqlite, corrupt, from_millis, is_unique_violation, to_millis};
+use super::{Sqlite, corrupt, from_millis, is_unique_violation, library, to_millis};
 use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus, Username};
-use crate::domain::{Fit, Page, Rendition};
-use crate::ports::ImageQuery;
-use crate::ports::{MediaStore, StoreError, StoreResult};
+use crate::domain::{Fit, Page, Rendition, fold_title};
+use crate::ports::{ALREADY_LISTED, ImageQuery, MediaStore, StoreError, StoreResult};
 
 fn parse_id(text: &str) -> StoreResult<Id> {
     Id::parse(text).ok_or_else(|| corrupt("id"))
@@ -130,47 +129,17 @@ impl MediaStore for Sqlite {
     }
 
     async fn get_image(&self, id: Id) -> StoreResult<Option<Image>> {
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT owner, status, failure_code, failure_message, width, height, created_at FROM images WHERE id = ?1",
-            )?;
-            let row = stmt
-                .query_row([id.to_string()], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<u32>>(4)?,
-                        r.get::<_, Option<u32>>(5)?,
-                        r.get::<_, i64>(6)?,
-                    ))
-                })
-                .optional()?;
-            let Some((owner, status, code, message, width, height, at)) = row else { return Ok(None) };
-            Ok(Some(Image {
-                id,
-                owner: Username::from_trusted(owner),
-                status: MediaStatus::parse(&status).ok_or_else(|| corrupt("image status"))?,
-                failure: failure(code, message),
-                width,
-                height,
-                created_at: from_millis(at),
-                title: String::new(),
-                listed: false,
-                fit: None,
-                renditions: Vec::new(),
-            }))
-        })
-        .await
+        self.read(move |conn| library::image_by_id(conn, id)).await
     }
 
     async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool> {
         let outcome = outcome.clone();
         self.write(move |tx| {
-            let (status, code, message, width, height) = match outcome {
-                Outcome::Ready { width, height, .. } => (MediaStatus::Ready, None, None, Some(width), Some(height)),
-                Outcome::Failed(f) => (MediaStatus::Failed, Some(f.code), Some(f.message), None, None),
+            let (status, code, message, width, height, renditions) = match outcome {
+                Outcome::Ready { width, height, renditions } => {
+                    (MediaStatus::Ready, None, None, Some(width), Some(height), renditions)
+                }
+                Outcome::Failed(f) => (MediaStatus::Failed, Some(f.code), Some(f.message), None, None, Vec::new()),
             };
             let n = tx.execute(
                 "UPDATE images SET status = ?2, failure_code = ?3, failure_message = ?4, width = ?5, height = ?6 \
@@ -180,6 +149,7 @@ impl MediaStore for Sqlite {
             if n == 0 {
                 return Ok(false);
             }
+            library::add_renditions(tx, id, &renditions)?;
             tx.execute(
                 "UPDATE posts SET status = ?2, failure_code = ?3, failure_message = ?4 \
                  WHERE image_id = ?1 AND status = 'processing'",
@@ -189,25 +159,57 @@ impl MediaStore for Sqlite {
         })
         .await
     }
-    async fn list_image(&self, _id: Id, _title: &str, _fit: Option<Fit>) -> StoreResult<Image> {
-        Err(StoreError::Unavailable(
-            "list_image: not implemented yet".into(),
-        ))
+
+    async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image> {
+        let (title, fold) = (title.to_owned(), fold_title(title));
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE images SET listed = 1, title = ?2, title_fold = ?3, fit_width = ?4, fit_height = ?5 \
+                 WHERE id = ?1 AND listed = 0",
+                params![id.to_string(), title, fold, fit.map(|f| f.width), fit.map(|f| f.height)],
+            )?;
+            let image = library::image_by_id(tx, id)?.ok_or(StoreError::NotFound)?;
+            if n == 0 {
+                return Err(StoreError::Conflict(ALREADY_LISTED));
+            }
+            Ok(image)
+        })
+        .await
     }
 
-    async fn add_renditions(&self, _id: Id, _renditions: &[Rendition]) -> StoreResult<()> {
-        Err(StoreError::Unavailable(
-            "add_renditions: not implemented yet".into(),
-        ))
+    async fn add_renditions(&self, id: Id, renditions: &[Rendition]) -> StoreResult<()> {
+        let renditions = renditions.to_vec();
+        self.write(move |tx| {
+            if library::add_renditions(tx, id, &renditions)? {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound)
+            }
+        })
+        .await
     }
 
     async fn list_images(
         &self,
-        _query: &ImageQuery,
-        _after: Option<&str>,
+        query: &ImageQuery,
+        after: Option<&str>,
     ) -> StoreResult<Page<Image>> {
-        Err(StoreError::Unavailable(
-            "list_images: not implemented yet".into(),
-        ))
+        let before = after
+            .map(|a| Id::parse(a).ok_or(StoreError::BadContinuation))
+            .transpose()?;
+        let owner = query.owner.as_str().to_owned();
+        let needle = query.title.as_deref().map(fold_title);
+        let limit = query.limit;
+        self.read(move |conn| {
+            let mut items = library::page(conn, &owner, needle.as_deref(), before, limit)?;
+            let next = if items.len() > limit as usize {
+                items.truncate(limit as usize);
+                items.last().map(|i| i.id.to_string())
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+        .await
     }
 }

@@ -4,8 +4,11 @@
 //! writer at a time anyway) inside `BEGIN IMMEDIATE` transactions, which is what makes the
 //! multi-row updates of the ports atomic; readers see committed snapshots (WAL) and never block it.
 
+mod library;
 mod media;
+mod migrate;
 mod posts;
+mod tiers;
 mod users;
 
 use std::path::Path;
@@ -17,7 +20,6 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::ports::{StoreError, StoreResult};
 
-const SCHEMA_VERSION: i64 = 1;
 const READERS: usize = 4;
 
 #[derive(Clone)]
@@ -57,10 +59,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 impl Sqlite {
     /// Opens (creating and migrating if needed) the database at `path`.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let writer = Connection::open(path)?;
+        let mut writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
-        migrate(&writer)?;
+        migrate::migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -110,20 +112,6 @@ impl Sqlite {
         .await
         .map_err(unavailable)?
     }
-}
-
-fn migrate(conn: &Connection) -> StoreResult<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::Unavailable(format!(
-            "database schema version {version} is newer than this build understands ({SCHEMA_VERSION})"
-        )));
-    }
-    if version < SCHEMA_VERSION {
-        conn.execute_batch(include_str!("schema.sql"))?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    }
-    Ok(())
 }
 
 fn to_millis(t: DateTime<Utc>) -> i64 {

@@ -1,10 +1,21 @@
--- Imagegram embedded metadata store, schema version 1.
+-- Imagegram embedded metadata store, schema version 2, for a fresh file. A version 1 file is
+-- upgraded by migrations/v2.sql to the same tables, columns and indexes (the tests check they agree).
 CREATE TABLE IF NOT EXISTS users (
     username      TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
     tier          TEXT NOT NULL,
     role          TEXT NOT NULL,
     created_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Whether a tier is in use, asked by every tier delete.
+CREATE INDEX IF NOT EXISTS users_by_tier ON users (tier);
+
+CREATE TABLE IF NOT EXISTS tiers (
+    name              TEXT PRIMARY KEY,
+    thumbnail_heights TEXT NOT NULL,
+    original_link     INTEGER NOT NULL,
+    expiring_links    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS uploads (
@@ -28,8 +39,19 @@ CREATE TABLE IF NOT EXISTS images (
     failure_message TEXT,
     width           INTEGER,
     height          INTEGER,
-    created_at      INTEGER NOT NULL
+    created_at      INTEGER NOT NULL,
+    title           TEXT NOT NULL DEFAULT '',
+    -- fold_title(title): what title search matches against (SQLite's lower() folds ASCII only).
+    title_fold      TEXT NOT NULL DEFAULT '',
+    listed          INTEGER NOT NULL DEFAULT 0,
+    fit_width       INTEGER,
+    fit_height      INTEGER,
+    -- JSON array of rendition names (`feed`, `fit:800x600`, `h:200`).
+    renditions      TEXT NOT NULL DEFAULT '[]'
 ) WITHOUT ROWID;
+
+-- An owner's library, newest first: one index range scan per page.
+CREATE INDEX IF NOT EXISTS images_by_owner ON images (owner, id) WHERE listed = 1;
 
 CREATE TABLE IF NOT EXISTS posts (
     id              TEXT PRIMARY KEY,

@@ -1,13 +1,14 @@
-//! `UserStore` on SQLite.
+//! `UserStore` on SQLite. A user's tier must exist; checking it inside the write transaction makes
+//! the check and the write one step that no tier delete can come between.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, to_millis};
-use crate::domain::{Page, Tier};
-use crate::domain::{Role, User, Username};
-use crate::ports::TierStore;
-use crate::ports::{StoreError, StoreResult, UserStore};
+use crate::domain::{Page, Role, User, Username};
+use crate::ports::{NO_SUCH_TIER, StoreError, StoreResult, UserStore};
+
+const USER_COLUMNS: &str = "username, password_hash, tier, role, created_at";
 
 fn row_to_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, i64)> {
     Ok((
@@ -19,11 +20,35 @@ fn row_to_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Str
     ))
 }
 
+fn into_user(
+    (username, password_hash, tier, role, created): (String, String, String, String, i64),
+) -> StoreResult<User> {
+    Ok(User {
+        username: Username::from_trusted(username),
+        password_hash,
+        tier,
+        role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
+        created_at: from_millis(created),
+    })
+}
+
+fn require_tier(tx: &Transaction<'_>, tier: &str) -> StoreResult<()> {
+    let exists: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM tiers WHERE name = ?1)")?
+        .query_row([tier], |r| r.get(0))?;
+    if exists {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(NO_SUCH_TIER))
+    }
+}
+
 #[async_trait]
 impl UserStore for Sqlite {
     async fn create_user(&self, user: &User) -> StoreResult<()> {
         let u = user.clone();
         self.write(move |tx| {
+            require_tier(tx, &u.tier)?;
             let r = tx.execute(
                 "INSERT INTO users (username, password_hash, tier, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![u.username.as_str(), u.password_hash, u.tier, u.role.as_str(), to_millis(u.created_at)],
@@ -40,22 +65,12 @@ impl UserStore for Sqlite {
     async fn get_user(&self, username: &str) -> StoreResult<Option<User>> {
         let name = username.to_owned();
         self.read(move |conn| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
             let row = conn
-                .prepare_cached(
-                    "SELECT username, password_hash, tier, role, created_at FROM users WHERE username = ?1",
-                )?
+                .prepare_cached(&sql)?
                 .query_row([name], row_to_user)
                 .optional()?;
-            row.map(|(username, password_hash, tier, role, created)| {
-                Ok(User {
-                    username: Username::from_trusted(username),
-                    password_hash,
-                    tier,
-                    role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
-                    created_at: from_millis(created),
-                })
-            })
-            .transpose()
+            row.map(into_user).transpose()
         })
         .await
     }
@@ -63,7 +78,19 @@ impl UserStore for Sqlite {
     async fn update_user(&self, user: &User) -> StoreResult<()> {
         let u = user.clone();
         self.write(move |tx| {
-            let n = tx.execute(
+            let current: Option<String> = tx
+                .query_row(
+                    "SELECT tier FROM users WHERE username = ?1",
+                    [u.username.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let current = current.ok_or(StoreError::NotFound)?;
+            // A user stays on the tier they are on; moving is what needs the new tier to exist.
+            if current != u.tier {
+                require_tier(tx, &u.tier)?;
+            }
+            tx.execute(
                 "UPDATE users SET password_hash = ?2, tier = ?3, role = ?4 WHERE username = ?1",
                 params![
                     u.username.as_str(),
@@ -72,40 +99,37 @@ impl UserStore for Sqlite {
                     u.role.as_str()
                 ],
             )?;
-            if n == 0 {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
-            }
+            Ok(())
         })
         .await
     }
-    async fn list_users(&self, _limit: u32, _after: Option<&str>) -> StoreResult<Page<User>> {
-        Err(StoreError::Unavailable(
-            "list_users: not implemented yet".into(),
-        ))
-    }
-}
 
-#[async_trait]
-impl TierStore for Sqlite {
-    async fn create_tier(&self, _tier: &Tier) -> StoreResult<()> {
-        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
-    }
-
-    async fn get_tier(&self, _name: &str) -> StoreResult<Option<Tier>> {
-        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
-    }
-
-    async fn update_tier(&self, _tier: &Tier) -> StoreResult<()> {
-        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
-    }
-
-    async fn delete_tier(&self, _name: &str) -> StoreResult<()> {
-        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
-    }
-
-    async fn list_tiers(&self, _limit: u32, _after: Option<&str>) -> StoreResult<Page<Tier>> {
-        Err(StoreError::Unavailable("tiers: not implemented yet".into()))
+    async fn list_users(&self, limit: u32, after: Option<&str>) -> StoreResult<Page<User>> {
+        // A continuation is the last username of a page; "" sorts before every username.
+        let after = match after {
+            Some(a) => Username::parse(a)
+                .map_err(|_| StoreError::BadContinuation)?
+                .as_str()
+                .to_owned(),
+            None => String::new(),
+        };
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE username > ?1 ORDER BY username LIMIT ?2"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![after, i64::from(limit) + 1], row_to_user)?;
+            let mut items = rows
+                .map(|r| into_user(r?))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let next = if items.len() > limit as usize {
+                items.truncate(limit as usize);
+                items.last().map(|u| u.username.as_str().to_owned())
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+        .await
     }
 }
