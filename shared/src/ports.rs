@@ -204,6 +204,14 @@ pub struct Presigned {
     pub expires_at: DateTime<Utc>,
 }
 
+/// How a presigned GET serves an original: as its sniffed type, downloaded under `filename`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub content_type: String,
+    /// ASCII letters, digits, `.`, `-` and `_` only (it goes into a header unquoted-safe).
+    pub filename: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartInfo {
     pub number: u32,
@@ -283,11 +291,15 @@ pub trait ObjectStore: Send + Sync {
     ) -> ObjectResult<Presigned>;
     /// A freshly signed GET for a link handed to someone else: never a cached URL, and its
     /// `expires_at` is when it really stops working (earlier than asked only if the signing
-    /// credentials themselves expire sooner).
+    /// credentials themselves expire sooner). With `download`, the answer carries that
+    /// `Content-Type` and `Content-Disposition: attachment` whatever the object was stored with.
     async fn presign_link(
         &self,
         bucket: Bucket,
         key: &str,
         expires_in: Duration,
+        download: Option<&Download>,
     ) -> ObjectResult<Presigned>;
+    /// The first `len` bytes of an object (fewer if it is shorter), e.g. to sniff its format.
+    async fn read_prefix(&self, bucket: Bucket, key: &str, len: u64) -> ObjectResult<Bytes>;
 }

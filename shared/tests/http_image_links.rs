@@ -159,7 +159,7 @@ async fn link_serves_the_original_until_it_expires(t: TestApp) {
     let short = t
         .app()
         .objects
-        .presign_link(Bucket::Uploads, key, Duration::from_secs(1))
+        .presign_link(Bucket::Uploads, key, Duration::from_secs(1), None)
         .await
         .unwrap();
     assert_eq!(fetch(&short.url).await.0, 200, "{}", short.url);

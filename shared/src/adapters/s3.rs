@@ -18,7 +18,7 @@ use bytes::Bytes;
 use chrono::Utc;
 
 use crate::ports::{
-    Bucket, ObjectError, ObjectInfo, ObjectResult, ObjectStore, PartInfo, Presigned,
+    Bucket, Download, ObjectError, ObjectInfo, ObjectResult, ObjectStore, PartInfo, Presigned,
 };
 
 /// Presigned GETs are reused while more than this fraction of their life is left, so a feed page
@@ -385,12 +385,19 @@ impl ObjectStore for S3Objects {
         bucket: Bucket,
         key: &str,
         expires_in: Duration,
+        download: Option<&Download>,
     ) -> ObjectResult<Presigned> {
-        let req = self
+        let mut get = self
             .link_client
             .get_object()
             .bucket(self.bucket(bucket))
-            .key(key)
+            .key(key);
+        if let Some(d) = download {
+            get = get
+                .response_content_type(&d.content_type)
+                .response_content_disposition(format!("attachment; filename=\"{}\"", d.filename));
+        }
+        let req = get
             .presigned(presign_config(expires_in)?)
             .await
             .map_err(classify)?;
@@ -402,6 +409,24 @@ impl ObjectStore for S3Objects {
             url: req.uri().to_owned(),
             expires_at,
         })
+    }
+
+    async fn read_prefix(&self, bucket: Bucket, key: &str, len: u64) -> ObjectResult<Bytes> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(self.bucket(bucket))
+            .key(key)
+            .range(format!("bytes=0-{}", len.saturating_sub(1)))
+            .send()
+            .await
+            .map_err(classify)?;
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| ObjectError::Unavailable(e.to_string()))?;
+        Ok(body.into_bytes())
     }
 }
 

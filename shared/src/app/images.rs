@@ -15,7 +15,7 @@ use crate::domain::{
     Failure, Fit, Id, Image, MediaStatus, Rendition, Tier, Title, Upload, UploadStatus, User,
 };
 use crate::imaging::{self, Size};
-use crate::ports::{ALREADY_LISTED, Bucket, ImageQuery, StoreError};
+use crate::ports::{ALREADY_LISTED, Bucket, Download, ImageQuery, Presigned, StoreError};
 
 /// `multipart/form-data` bodies of `POST /v1/images` are limited to this (Lambda's request limit).
 pub const FORM_LIMIT: usize = 6 * 1024 * 1024;
@@ -234,6 +234,35 @@ async fn view_with(app: &App, tier: &Tier, mut image: Image) -> AppResult<ImageV
     })
 }
 
+fn extension(format: imaging::Format) -> &'static str {
+    match format {
+        imaging::Format::Png => "png",
+        imaging::Format::Jpeg => "jpg",
+        imaging::Format::Bmp => "bmp",
+    }
+}
+
+/// A signed GET of the original that serves it as the type its bytes say it is, as a download
+/// (SECURITY.md, API8), whatever type the client declared when uploading it.
+async fn original(app: &App, image: &Image, ttl: Duration) -> AppResult<Presigned> {
+    let key = object_key(image.owner.as_str(), &image.id);
+    let head = app.objects.read_prefix(Bucket::Uploads, &key, 16).await?;
+    let format = imaging::sniff(&head).ok_or_else(|| {
+        AppError::Internal(format!(
+            "the original of ready image {} is not an image",
+            image.id
+        ))
+    })?;
+    let download = Download {
+        content_type: format.mime().to_owned(),
+        filename: format!("{}.{}", image.id, extension(format)),
+    };
+    Ok(app
+        .objects
+        .presign_link(Bucket::Uploads, &key, ttl, Some(&download))
+        .await?)
+}
+
 fn binding(user: &User, title: Option<&str>) -> String {
     format!("images|{}|{}", user.username, title.unwrap_or(""))
 }
@@ -294,11 +323,7 @@ pub async fn link(app: &App, viewer: &User, id: &str, expires_in: u64) -> AppRes
             "the image is not ready yet (or failed)",
         ));
     }
-    let key = object_key(image.owner.as_str(), &image.id);
-    let signed = app
-        .objects
-        .presign_link(Bucket::Uploads, &key, Duration::from_secs(expires_in))
-        .await?;
+    let signed = original(app, &image, Duration::from_secs(expires_in)).await?;
     Ok(LinkView {
         url: signed.url,
         expires_at: rfc3339(signed.expires_at),

@@ -118,11 +118,27 @@ impl S3 for StrictFs {
         self.inner.list_objects_v2(req).await
     }
 
+    /// Applies the `response-content-type` / `response-content-disposition` overrides of a
+    /// signed GET as S3 does (s3s-fs ignores them), and adds `nosniff` (which S3 itself can only
+    /// get from a CDN in front of it).
     async fn get_object(
         &self,
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
-        self.inner.get_object(req).await
+        let content_type = req.input.response_content_type.clone();
+        let disposition = req.input.response_content_disposition.clone();
+        let mut res = self.inner.get_object(req).await?;
+        if let Some(ct) = content_type {
+            res.output.content_type = Some(ct);
+        }
+        if let Some(d) = disposition {
+            res.output.content_disposition = Some(d);
+        }
+        res.headers.insert(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            http::HeaderValue::from_static("nosniff"),
+        );
+        Ok(res)
     }
 
     async fn head_object(
