@@ -62,16 +62,24 @@ pub struct TierInput {
     pub expiring_links: bool,
 }
 
+impl TierInput {
+    /// The validated tier `name` this input describes.
+    fn into_tier(self, name: &str) -> AppResult<Tier> {
+        Ok(Tier::new(
+            name,
+            self.thumbnail_heights,
+            self.original_link,
+            self.expiring_links,
+        )?)
+    }
+}
+
 pub async fn create(app: &App, input: TierInput) -> AppResult<TierView> {
     let name = input
         .name
+        .clone()
         .ok_or_else(|| AppError::invalid("name", "a tier needs a name"))?;
-    let tier = Tier::new(
-        &name,
-        input.thumbnail_heights,
-        input.original_link,
-        input.expiring_links,
-    )?;
+    let tier = input.into_tier(&name)?;
     match app.tiers.create_tier(&tier).await {
         Ok(()) => Ok(tier.into()),
         Err(StoreError::AlreadyExists) => Err(AppError::conflict(
@@ -101,12 +109,7 @@ pub async fn update(app: &App, name: &str, input: TierInput) -> AppResult<TierVi
             "a tier cannot be renamed: the body's name must match the path",
         ));
     }
-    let tier = Tier::new(
-        &name,
-        input.thumbnail_heights,
-        input.original_link,
-        input.expiring_links,
-    )?;
+    let tier = input.into_tier(&name)?;
     match app.tiers.update_tier(&tier).await {
         Ok(()) => Ok(tier.into()),
         Err(StoreError::NotFound) => Err(AppError::NotFound("tier")),

@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::extract::{Admin, Json, Path, Query};
+use super::extract::{Admin, Json, PageParams, Path, Query};
 use crate::app::App;
 use crate::app::admin::{self, UserChanges};
 use crate::app::tiers::{self, TierInput, TierView};
@@ -50,12 +50,6 @@ pub struct UserPatch {
     password: Option<String>,
     tier: Option<String>,
     role: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PageParams {
-    limit: Option<u32>,
-    cursor: Option<String>,
 }
 
 pub fn routes() -> Router<Arc<App>> {

@@ -123,6 +123,13 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
+/// `?limit=&cursor=` of a list.
+#[derive(Debug, serde::Deserialize)]
+pub struct PageParams {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
 /// Query parameters; any that do not parse are a 400.
 #[derive(Debug)]
 pub struct Query<T>(pub T);

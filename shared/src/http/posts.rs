@@ -9,7 +9,7 @@ use axum::routing::{delete, get};
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::extract::{Auth, Json, Path, Query};
+use super::extract::{Auth, Json, PageParams, Path, Query};
 use crate::app::views::{CommentView, ListView, PostView};
 use crate::app::{App, comments, posts};
 
@@ -29,12 +29,6 @@ pub struct NewComment {
 pub struct FeedParams {
     sort: Option<String>,
     author: Option<String>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PageParams {
     limit: Option<u32>,
     cursor: Option<String>,
 }
