@@ -8,10 +8,12 @@ use chrono::{DateTime, Utc};
 
 use super::keys::{
     AUTHOR_PK, FEED_PARTITION, FEED_PK, FEED_SK, IMAGE_SK, NEW_SK, OWNER_PK, OWNER_SK, PK, POST_SK,
-    SK, UPLOAD_SK, USER_SK, comment_sk, feed_sk, image_pk, post_pk, upload_pk, user_pk,
+    SK, UPLOAD_SK, USER_SK, USERS_PARTITION, comment_sk, feed_sk, image_pk, post_pk, upload_pk,
+    user_pk,
 };
 use crate::domain::{
-    Comment, Failure, Id, Image, MediaStatus, Post, Role, Upload, UploadStatus, User, Username,
+    Comment, Failure, Fit, Id, Image, MediaStatus, Post, Rendition, Role, Upload, UploadStatus,
+    User, Username, fold_title,
 };
 use crate::ports::{StoreError, StoreResult};
 
@@ -30,6 +32,17 @@ pub(super) const POST_IDS: &str = "post_ids";
 pub(super) const COMMENT_COUNT: &str = "comment_count";
 pub(super) const RECENT_COMMENTS: &str = "recent_comments";
 pub(super) const VERSION: &str = "version";
+pub(super) const OWNER: &str = "owner";
+pub(super) const TIER: &str = "tier";
+pub(super) const USER_COUNT: &str = "user_count";
+pub(super) const TITLE: &str = "title";
+/// `fold_title(title)`, what `title` search matches with `contains`.
+pub(super) const TITLE_FOLD: &str = "title_fold";
+pub(super) const LISTED: &str = "listed";
+pub(super) const FIT_WIDTH: &str = "fit_width";
+pub(super) const FIT_HEIGHT: &str = "fit_height";
+/// String set of `Rendition::name()`; absent when empty (DynamoDB has no empty sets).
+pub(super) const RENDITIONS: &str = "renditions";
 
 pub(super) fn s(text: impl Into<String>) -> AttributeValue {
     AttributeValue::S(text.into())
@@ -68,6 +81,18 @@ fn get_opt_n<T: FromStr>(item: &Item, name: &str) -> StoreResult<Option<T>> {
         Some(AttributeValue::N(v)) => v.parse().map(Some).map_err(|_| corrupt(name)),
         Some(_) => Err(corrupt(name)),
     }
+}
+
+fn get_opt_bool(item: &Item, name: &str) -> StoreResult<Option<bool>> {
+    match item.get(name) {
+        None => Ok(None),
+        Some(AttributeValue::Bool(v)) => Ok(Some(*v)),
+        Some(_) => Err(corrupt(name)),
+    }
+}
+
+pub(super) fn get_bool(item: &Item, name: &str) -> StoreResult<bool> {
+    get_opt_bool(item, name)?.ok_or_else(|| corrupt(name))
 }
 
 fn get_id(item: &Item, name: &str) -> StoreResult<Id> {
@@ -115,9 +140,12 @@ pub(super) fn user_item(u: &User) -> Item {
         (SK.into(), s(USER_SK)),
         ("username".into(), s(u.username.as_str())),
         ("password_hash".into(), s(&u.password_hash)),
-        ("tier".into(), s(&u.tier)),
+        (TIER.into(), s(&u.tier)),
         ("role".into(), s(u.role.as_str())),
         (CREATED_AT.into(), n(u.created_at.timestamp_millis())),
+        // The users listing (see `USERS_PARTITION`).
+        (OWNER_PK.into(), s(USERS_PARTITION)),
+        (OWNER_SK.into(), s(u.username.as_str())),
     ])
 }
 
@@ -125,7 +153,7 @@ pub(super) fn user_from(item: &Item) -> StoreResult<User> {
     Ok(User {
         username: Username::from_trusted(get_s(item, "username")?.to_owned()),
         password_hash: get_s(item, "password_hash")?.to_owned(),
-        tier: get_s(item, "tier")?.to_owned(),
+        tier: get_s(item, TIER)?.to_owned(),
         role: Role::parse(get_s(item, "role")?).ok_or_else(|| corrupt("role"))?,
         created_at: get_time(item, CREATED_AT)?,
     })
@@ -136,7 +164,7 @@ pub(super) fn upload_item(u: &Upload) -> Item {
         (PK.into(), s(upload_pk(u.id))),
         (SK.into(), s(UPLOAD_SK)),
         (ID.into(), s(u.id.to_string())),
-        ("owner".into(), s(u.owner.as_str())),
+        (OWNER.into(), s(u.owner.as_str())),
         ("object_key".into(), s(&u.object_key)),
         ("multipart_id".into(), s(&u.multipart_id)),
         ("filename".into(), s(&u.filename)),
@@ -151,7 +179,7 @@ pub(super) fn upload_item(u: &Upload) -> Item {
 pub(super) fn upload_from(item: &Item) -> StoreResult<Upload> {
     Ok(Upload {
         id: get_id(item, ID)?,
-        owner: Username::from_trusted(get_s(item, "owner")?.to_owned()),
+        owner: Username::from_trusted(get_s(item, OWNER)?.to_owned()),
         object_key: get_s(item, "object_key")?.to_owned(),
         multipart_id: get_s(item, "multipart_id")?.to_owned(),
         filename: get_s(item, "filename")?.to_owned(),
@@ -163,38 +191,85 @@ pub(super) fn upload_from(item: &Item) -> StoreResult<Upload> {
     })
 }
 
+/// An image item. Only a listed image carries the `images_by_owner` keys, so that index holds
+/// exactly the owners' libraries (sparse); `list_image` adds them later for an unlisted one.
 pub(super) fn image_item(i: &Image) -> Item {
     let mut item = Item::from([
         (PK.into(), s(image_pk(i.id))),
         (SK.into(), s(IMAGE_SK)),
         (ID.into(), s(i.id.to_string())),
-        ("owner".into(), s(i.owner.as_str())),
+        (OWNER.into(), s(i.owner.as_str())),
         (STATUS.into(), s(i.status.as_str())),
         (CREATED_AT.into(), n(i.created_at.timestamp_millis())),
-        (OWNER_PK.into(), s(i.owner.as_str())),
-        (OWNER_SK.into(), s(i.id.to_string())),
+        (LISTED.into(), AttributeValue::Bool(i.listed)),
     ]);
     with_failure(&mut item, i.failure.as_ref());
     if let (Some(w), Some(h)) = (i.width, i.height) {
         item.insert(WIDTH.into(), n(w));
         item.insert(HEIGHT.into(), n(h));
     }
+    if !i.title.is_empty() {
+        item.insert(TITLE.into(), s(&i.title));
+        item.insert(TITLE_FOLD.into(), s(fold_title(&i.title)));
+    }
+    if let Some(f) = i.fit {
+        item.insert(FIT_WIDTH.into(), n(f.width));
+        item.insert(FIT_HEIGHT.into(), n(f.height));
+    }
+    if let Some(set) = rendition_set(&i.renditions) {
+        item.insert(RENDITIONS.into(), set);
+    }
+    if i.listed {
+        item.insert(OWNER_PK.into(), s(i.owner.as_str()));
+        item.insert(OWNER_SK.into(), s(i.id.to_string()));
+    }
     item
+}
+
+/// The renditions as a string set, or `None` for none (DynamoDB refuses an empty set).
+pub(super) fn rendition_set(renditions: &[Rendition]) -> Option<AttributeValue> {
+    let mut names: Vec<String> = renditions.iter().map(Rendition::name).collect();
+    names.sort_unstable();
+    names.dedup();
+    (!names.is_empty()).then_some(AttributeValue::Ss(names))
+}
+
+/// The `renditions` set, sorted by name (a set has no order); absent is none.
+fn get_renditions(item: &Item) -> StoreResult<Vec<Rendition>> {
+    let mut names = match item.get(RENDITIONS) {
+        None => return Ok(Vec::new()),
+        Some(AttributeValue::Ss(names)) => names.clone(),
+        Some(_) => return Err(corrupt(RENDITIONS)),
+    };
+    names.sort_unstable();
+    names
+        .iter()
+        .map(|name| Rendition::parse(name).ok_or_else(|| corrupt(RENDITIONS)))
+        .collect()
+}
+
+fn get_fit(item: &Item) -> StoreResult<Option<Fit>> {
+    match (get_opt_n(item, FIT_WIDTH)?, get_opt_n(item, FIT_HEIGHT)?) {
+        (Some(width), Some(height)) => Ok(Some(Fit { width, height })),
+        (None, None) => Ok(None),
+        _ => Err(corrupt(FIT_WIDTH)),
+    }
 }
 
 pub(super) fn image_from(item: &Item) -> StoreResult<Image> {
     Ok(Image {
         id: get_id(item, ID)?,
-        owner: Username::from_trusted(get_s(item, "owner")?.to_owned()),
+        owner: Username::from_trusted(get_s(item, OWNER)?.to_owned()),
         status: get_media_status(item)?,
         failure: get_failure(item)?,
         width: get_opt_n(item, WIDTH)?,
         height: get_opt_n(item, HEIGHT)?,
         created_at: get_time(item, CREATED_AT)?,
-        title: String::new(),
-        listed: false,
-        fit: None,
-        renditions: Vec::new(),
+        // Images written before the library existed have none of these: unlisted, untitled.
+        title: get_opt_s(item, TITLE)?.unwrap_or_default(),
+        listed: get_opt_bool(item, LISTED)?.unwrap_or(false),
+        fit: get_fit(item)?,
+        renditions: get_renditions(item)?,
     })
 }
 
@@ -273,4 +348,38 @@ pub(super) fn comment_from(item: &Item) -> StoreResult<Comment> {
 /// The primary key of an item.
 pub(super) fn key(pk: String, sk: &str) -> Item {
     Item::from([(PK.into(), s(pk)), (SK.into(), s(sk))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::now;
+
+    #[test]
+    fn images_round_trip_and_only_listed_ones_carry_index_keys() {
+        let mut image =
+            Image::processing(Id::generate(), Username::from_trusted("al".into()), now());
+        let item = image_item(&image);
+        assert!(!item.contains_key(OWNER_PK) && !item.contains_key(RENDITIONS));
+        let back = image_from(&item).unwrap();
+        assert_eq!(
+            (back.title.as_str(), back.listed, back.fit),
+            ("", false, None)
+        );
+
+        image.listed = true;
+        image.title = "Été".into();
+        image.fit = Some(Fit {
+            width: 80,
+            height: 60,
+        });
+        image.renditions = vec![Rendition::Thumb(200), Rendition::Feed, Rendition::Feed];
+        let item = image_item(&image);
+        assert_eq!(item[OWNER_SK], s(image.id.to_string()));
+        assert_eq!(item[TITLE_FOLD], s("été"));
+        let back = image_from(&item).unwrap();
+        assert_eq!((back.title.as_str(), back.listed), ("Été", true));
+        assert_eq!(back.fit, image.fit);
+        assert_eq!(back.renditions, [Rendition::Feed, Rendition::Thumb(200)]);
+    }
 }

@@ -1,6 +1,7 @@
 //! Key layout of the table: attribute and index names, key strings, feed positions and continuation keys.
 
-use crate::domain::{FeedSort, Id};
+use crate::domain::tier::parse_tier_name;
+use crate::domain::{FeedSort, Id, Username};
 use crate::ports::{StoreError, StoreResult};
 
 pub(super) const PK: &str = "pk";
@@ -21,6 +22,20 @@ pub(super) const GSI_IMAGES_BY_OWNER: &str = "images_by_owner";
 
 /// The one partition of the feed indexes (see the module doc on sharding).
 pub(super) const FEED_PARTITION: &str = "FEED";
+
+/// The base-table partition holding every tier (`sk` = tier name), so `list_tiers` is a Query of
+/// the table with no index. A few dozen small items at most: one partition is plenty.
+pub(super) const TIERS_PARTITION: &str = "TIERS";
+
+/// `images_by_owner` is overloaded to list users: user items carry `owner_pk = "USERS"` and
+/// `owner_sk = <username>`, so `list_users` is one Query of that partition in username order, with
+/// no GSI of its own (the table's indexes are fixed by the SAM template). `"USERS"` cannot collide
+/// with an image owner's partition: usernames are lowercase (`Username::parse`).
+///
+/// Users written before these attributes existed are not in the index until their next
+/// `update_user` (which always sets them); that is accepted, and a one-off backfill (Scan users,
+/// SET the two attributes) would list them all.
+pub(super) const USERS_PARTITION: &str = "USERS";
 
 pub(super) const USER_SK: &str = "USER";
 pub(super) const UPLOAD_SK: &str = "UPLOAD";
@@ -76,6 +91,28 @@ pub(super) fn parse_comment_continuation(text: &str) -> StoreResult<String> {
     ))
 }
 
+/// The username a users continuation stands for (the last one of the page): the `owner_sk` to
+/// continue above.
+pub(super) fn parse_user_continuation(text: &str) -> StoreResult<String> {
+    Username::parse(text)
+        .map(|u| u.as_str().to_owned())
+        .map_err(|_| StoreError::BadContinuation)
+}
+
+/// The tier name a tiers continuation stands for: the `sk` to continue above.
+pub(super) fn parse_tier_continuation(text: &str) -> StoreResult<String> {
+    parse_tier_name(text).map_err(|_| StoreError::BadContinuation)
+}
+
+/// The image id a library continuation stands for: the `owner_sk` to continue below. It is a sort
+/// position (the last image returned, or the last one a filtered page read), never a serialised
+/// `LastEvaluatedKey`, so it stays valid whatever else the key of that item holds.
+pub(super) fn parse_image_continuation(text: &str) -> StoreResult<String> {
+    Ok(Id::parse(text)
+        .ok_or(StoreError::BadContinuation)?
+        .to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +161,19 @@ mod tests {
         }
         assert!(parse_feed_continuation(FeedSort::New, &c).is_err());
         assert!(parse_comment_continuation("x").is_err());
+        assert_eq!(
+            parse_image_continuation(&id.to_string()).unwrap(),
+            id.to_string()
+        );
+        assert_eq!(parse_user_continuation("al_ice").unwrap(), "al_ice");
+        assert_eq!(parse_tier_continuation("Gold-2").unwrap(), "Gold-2");
+        for bad in ["", "x y", "ALICE", &"a".repeat(100)] {
+            assert!(parse_user_continuation(bad).is_err(), "{bad}");
+        }
+        for bad in ["", "a b", "é", &"a".repeat(33)] {
+            assert!(parse_tier_continuation(bad).is_err(), "{bad}");
+        }
+        assert!(parse_image_continuation("x").is_err());
         assert_eq!(
             parse_comment_continuation(&id.to_string()).unwrap(),
             comment_sk(id)

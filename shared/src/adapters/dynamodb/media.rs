@@ -1,4 +1,5 @@
-//! `MediaStore` on DynamoDB: uploads, images, and finishing an image together with its posts.
+//! `MediaStore` on DynamoDB: uploads, images, and finishing an image together with its posts (the
+//! library operations are in `library.rs`).
 //!
 //! `finish_image` is one UpdateItem of the image conditional on `status = processing` (so exactly
 //! one caller wins, even with twenty at once) returning the new item, whose `post_ids` names every
@@ -21,17 +22,18 @@ use aws_sdk_dynamodb::types::{Put, ReturnValue, ReturnValuesOnConditionCheckFail
 use super::DynamoStore;
 use super::errors::{built, is_condition_failed, retry_conflicts, transact, unavailable};
 use super::items::{
-    AUTHOR, FAILURE_CODE, FAILURE_MESSAGE, HEIGHT, Item, STATUS, WIDTH, get_media_status,
-    get_post_ids, image_from, image_item, key, n, s, upload_from, upload_item,
+    AUTHOR, FAILURE_CODE, FAILURE_MESSAGE, HEIGHT, Item, RENDITIONS, STATUS, WIDTH,
+    get_media_status, get_post_ids, image_from, image_item, key, n, rendition_set, s, upload_from,
+    upload_item,
 };
 use super::keys::{
     AUTHOR_PK, FEED_PARTITION, FEED_PK, FEED_SK, IMAGE_SK, NEW_SK, POST_SK, UPLOAD_SK, feed_sk,
     image_pk, post_pk, upload_pk,
 };
-use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus};
-use crate::domain::{Fit, Page, Rendition};
-use crate::ports::ImageQuery;
-use crate::ports::{MediaStore, StoreError, StoreResult};
+use crate::domain::{
+    Failure, Fit, Id, Image, MediaStatus, Outcome, Page, Rendition, Upload, UploadStatus,
+};
+use crate::ports::{ImageQuery, MediaStore, StoreError, StoreResult};
 
 impl DynamoStore {
     pub(super) async fn get(&self, what: &str, key: Item) -> StoreResult<Option<Item>> {
@@ -177,7 +179,8 @@ impl MediaStore for DynamoStore {
         item.as_ref().map(image_from).transpose()
     }
 
-    /// One conditional UpdateItem of the image, then one conditional UpdateItem per post of it.
+    /// One conditional UpdateItem of the image (status, size and `ADD renditions`), then one
+    /// conditional UpdateItem per post of it.
     async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool> {
         let update = self
             .client
@@ -189,11 +192,23 @@ impl MediaStore for DynamoStore {
             .expression_attribute_values(":processing", s(MediaStatus::Processing.as_str()))
             .return_values(ReturnValue::AllNew);
         let update = match outcome {
-            Outcome::Ready { width, height, .. } => update
-                .update_expression(format!("SET #st = :st, {WIDTH} = :w, {HEIGHT} = :h"))
-                .expression_attribute_values(":st", s(MediaStatus::Ready.as_str()))
-                .expression_attribute_values(":w", n(width))
-                .expression_attribute_values(":h", n(height)),
+            Outcome::Ready {
+                width,
+                height,
+                renditions,
+            } => {
+                let set = format!("SET #st = :st, {WIDTH} = :w, {HEIGHT} = :h");
+                let update = update
+                    .expression_attribute_values(":st", s(MediaStatus::Ready.as_str()))
+                    .expression_attribute_values(":w", n(width))
+                    .expression_attribute_values(":h", n(height));
+                match rendition_set(renditions) {
+                    Some(names) => update
+                        .update_expression(format!("{set} ADD {RENDITIONS} :r"))
+                        .expression_attribute_values(":r", names),
+                    None => update.update_expression(set),
+                }
+            }
             Outcome::Failed(f) => with_failure(
                 update
                     .update_expression("SET #st = :st")
@@ -221,25 +236,20 @@ impl MediaStore for DynamoStore {
             Err(e) => Err(unavailable("UpdateItem image", &e)),
         }
     }
-    async fn list_image(&self, _id: Id, _title: &str, _fit: Option<Fit>) -> StoreResult<Image> {
-        Err(StoreError::Unavailable(
-            "list_image: not implemented yet".into(),
-        ))
+
+    async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image> {
+        self.list_in_library(id, title, fit).await
     }
 
-    async fn add_renditions(&self, _id: Id, _renditions: &[Rendition]) -> StoreResult<()> {
-        Err(StoreError::Unavailable(
-            "add_renditions: not implemented yet".into(),
-        ))
+    async fn add_renditions(&self, id: Id, renditions: &[Rendition]) -> StoreResult<()> {
+        self.add_to_renditions(id, renditions).await
     }
 
     async fn list_images(
         &self,
-        _query: &ImageQuery,
-        _after: Option<&str>,
+        query: &ImageQuery,
+        after: Option<&str>,
     ) -> StoreResult<Page<Image>> {
-        Err(StoreError::Unavailable(
-            "list_images: not implemented yet".into(),
-        ))
+        self.page_library(query, after).await
     }
 }

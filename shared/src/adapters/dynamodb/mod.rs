@@ -1,11 +1,13 @@
-//! DynamoDB metadata store (the scale path): `UserStore`, `MediaStore` and `PostStore` over one table.
+//! DynamoDB metadata store (the scale path): `UserStore`, `TierStore`, `MediaStore` and `PostStore`
+//! over one table.
 //!
 //! # Items (one table, string keys `pk` / `sk`)
 //! | item    | `pk`            | `sk`               | notes                                            |
 //! |---------|-----------------|--------------------|--------------------------------------------------|
-//! | user    | `USER#<name>`   | `USER`             |                                                  |
+//! | user    | `USER#<name>`   | `USER`             | `owner_pk = USERS`: listed via `images_by_owner` |
+//! | tier    | `TIERS`         | `<name>`           | `user_count`, changed with every user write      |
 //! | upload  | `UPLOAD#<id>`   | `UPLOAD`           | written with its image in one transaction        |
-//! | image   | `IMAGE#<id>`    | `IMAGE`            | `post_ids` (string set): the posts showing it    |
+//! | image   | `IMAGE#<id>`    | `IMAGE`            | `post_ids`, `renditions` (string sets), `listed` |
 //! | post    | `POST#<id>`     | `POST`             | `comment_count`, `recent_comments` (JSON), `version` |
 //! | comment | `POST#<post>`   | `COMMENT#<ulid>`   | under its post, so newest first = reverse Query  |
 //!
@@ -21,8 +23,9 @@
 //!   orders for one author. Two GSIs rather than a composite sort key because a Query has one sort
 //!   order; each index is ALL-projected so a page (caption, counts, the two newest comments) is one
 //!   Query with no follow-up reads.
-//! - `images_by_owner` (`owner_pk`, `owner_sk = <image id>`): an owner's images by time (not queried
-//!   yet; for the image listing to come).
+//! - `images_by_owner` (`owner_pk = <owner>`, `owner_sk = <image id>`): an owner's library, newest
+//!   first; only listed images carry the keys (`library.rs`). Overloaded: its `USERS` partition
+//!   lists users by name (`keys::USERS_PARTITION`).
 //!
 //! A continuation key is the sort position of the last item of a page (`<count>:<id>` or `<id>`, the
 //! same strings the SQLite adapter makes); the next page is `… AND sort_key < :after`. Every page asks
@@ -48,7 +51,8 @@
 //!
 //! # Atomicity (see each module)
 //! Creates are `attribute_not_exists(pk)` puts; updates are conditional on existence and on the
-//! current status. Comments change the comment and the post (count, recent comments, feed key,
+//! current status. A user write and its tier's `user_count` change in one `TransactWriteItems`, so
+//! deleting a tier is one DeleteItem conditional on `user_count = 0` (`users.rs`, `tiers.rs`). Comments change the comment and the post (count, recent comments, feed key,
 //! `version`) in one `TransactWriteItems` under optimistic locking on `version`, retried with jittered
 //! backoff. Posts and images converge through `post_ids` on the image item (see `posts.rs`).
 
@@ -56,9 +60,11 @@ mod comments;
 mod errors;
 mod items;
 mod keys;
+mod library;
 mod media;
 mod posts;
 mod schema;
+mod tiers;
 mod users;
 
 use aws_sdk_dynamodb::Client;

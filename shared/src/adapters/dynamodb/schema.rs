@@ -72,6 +72,8 @@ fn index(name: &str, partition: &str, sort: &str) -> StoreResult<GlobalSecondary
 /// ```
 ///
 /// The feed indexes are sparse: only ready posts carry `feed_pk` / `author_pk` (module doc).
+/// `images_by_owner` is sparse too (only listed images), and also holds every user, in the
+/// partition `owner_pk = "USERS"` (`keys::USERS_PARTITION`).
 pub fn table_definition() -> StoreResult<TableDefinition> {
     let attributes = [
         PK, SK, FEED_PK, FEED_SK, NEW_SK, AUTHOR_PK, OWNER_PK, OWNER_SK,
