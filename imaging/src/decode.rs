@@ -12,7 +12,7 @@ use image::codecs::bmp::BmpDecoder;
 use image::metadata::Orientation;
 use turbojpeg::{Colorspace, Decompressor, PixelFormat, ScalingFactor};
 
-use super::{Format, ImageError, Limits};
+use super::{Format, ImageError, Limits, budget};
 
 /// Progressive JPEG scan cap: libjpeg's default script uses ~10 scans, mozjpeg's a few dozen.
 /// A "scan bomb" repeats scans thousands of times to burn CPU; it is refused at this count.
@@ -311,6 +311,14 @@ fn decode_jpeg(
     let pitch = sw * format.size();
     let too_big = || ImageError::CorruptImage("JPEG: image is too big to decode".to_owned());
     let len = pitch.checked_mul(sh).ok_or_else(too_big)?;
+    // The coefficients stay allocated while the pixels are written; rotating makes a copy.
+    let copies = if orientation == Orientation::NoTransforms {
+        1
+    } else {
+        2
+    };
+    let pixel_bytes = u64::try_from(len).map_err(|_| too_big())? * copies;
+    budget::check_decode_bytes(headers.coefficient_bytes + pixel_bytes, width, height)?;
     let mut pixels = Vec::new();
     pixels.try_reserve_exact(len).map_err(|_| too_big())?;
     pixels.resize(len, 0);
@@ -369,9 +377,14 @@ fn decode_png(bytes: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ImageErr
     let mut reader = decoder.read_info().map_err(|e| corrupt("PNG", e))?;
     let (w, h) = reader.info().size();
     check_dims("PNG", (u64::from(w), u64::from(h)), width, height)?;
+    check_png_palette(reader.info())?;
+    let raw_row = u64::try_from(reader.info().raw_row_length()).unwrap_or(u64::MAX);
+    budget::check_png_data(bytes, raw_row.saturating_mul(u64::from(h)))?;
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| ImageError::CorruptImage("PNG: image is too big to decode".to_owned()))?;
+    let channels = u64::try_from(size).unwrap_or(u64::MAX) / (u64::from(w) * u64::from(h)).max(1);
+    budget::check_decode_bytes(budget::full_size_bytes(w, h, channels), w, h)?;
     let mut buf = vec![0; size];
     let out = reader.next_frame(&mut buf).map_err(|e| corrupt("PNG", e))?;
     check_dims(
@@ -397,6 +410,30 @@ fn decode_png(bytes: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ImageErr
         }
     };
     to_rgb(buf, out.width, out.height, channels, out.line_size)
+}
+
+/// The palette of an indexed PNG must hold whole RGB entries (at most 256) and its tRNS no more
+/// entries than the palette (PNG spec 11.2.3, 11.3.2.1). png 0.18.1 checks neither, and its
+/// palette expansion panics on both (image-rs/image-png#694; found by `imaging/fuzz`); libpng
+/// ignores such a tRNS with a warning, and warnings are errors here.
+fn check_png_palette(info: &png::Info) -> Result<(), ImageError> {
+    if info.color_type != png::ColorType::Indexed {
+        return Ok(());
+    }
+    let palette = info.palette.as_deref().map_or(0, <[u8]>::len);
+    let trns = info.trns.as_deref().map_or(0, <[u8]>::len);
+    if palette == 0 || !palette.is_multiple_of(3) || palette > 3 * 256 {
+        return Err(ImageError::CorruptImage(format!(
+            "PNG: palette of {palette} bytes is not 1 to 256 RGB entries"
+        )));
+    }
+    if trns > palette / 3 {
+        return Err(ImageError::CorruptImage(format!(
+            "PNG: tRNS has {trns} entries for a palette of {}",
+            palette / 3
+        )));
+    }
+    Ok(())
 }
 
 /// BMP through image's BmpDecoder (1/4/8-bit palettes, RLE4/RLE8, 16/24/32-bit, bitfields,
@@ -427,6 +464,8 @@ fn decode_bmp(
             )));
         }
     };
+    budget::check_bmp_data(bytes, width, height)?;
+    budget::check_decode_bytes(budget::full_size_bytes(w, h, channels as u64), w, h)?;
     let total = usize::try_from(decoder.total_bytes())
         .map_err(|_| ImageError::CorruptImage("BMP: image is too big to decode".to_owned()))?;
     let mut buf = vec![0; total];

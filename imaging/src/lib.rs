@@ -6,7 +6,10 @@
 //!
 //! Security properties (see ../shared/SECURITY.md, "Image inputs"):
 //! - the format comes from the magic bytes at offset 0 only, allowlist PNG / JPEG / BMP;
-//! - the byte cap and the pixel cap are checked from the header before any decoder allocates;
+//! - the byte cap and the pixel cap are checked from the header before any decoder allocates,
+//!   and so is the memory budget of the decode (`budget.rs`: 192 MiB of pixel and coefficient
+//!   buffers, which caps full-size PNG / BMP decodes at about 67 MP for RGB, 50 MP for RGBA); a
+//!   PNG or uncompressed BMP too short for the pixels it declares is refused before allocating;
 //! - decoder warnings are errors (libjpeg-turbo warnings fail the decode, PNG critical-chunk
 //!   CRCs are checked), the number of JPEG scans is capped, PNG text and ICC chunks are never
 //!   inflated;
@@ -17,6 +20,7 @@
 //! desaturated. Alpha is flattened on white. CMYK/YCCK JPEGs are converted naively (Adobe
 //! inverted CMYK), without a profile.
 
+mod budget;
 mod decode;
 mod encode;
 mod resize;

@@ -13,6 +13,7 @@ mod corpus;
 mod fuzz;
 mod geometry;
 mod pixels;
+mod regressions;
 mod shrink;
 
 #[derive(Deserialize)]

@@ -1,0 +1,109 @@
+//! The memory budget of one decode, checked from the headers before any pixel buffer is
+//! allocated (SECURITY.md: at most 256 MB per image): the decode's pixel buffers must fit
+//! `MAX_DECODE_BYTES`, and a file's pixel data must be large enough to hold the pixels its header
+//! declares, so that a small file claiming a large image is refused without allocating its size.
+
+use super::ImageError;
+
+/// Largest total of the pixel and coefficient buffers one decode may allocate, leaving room
+/// under 256 MB for the decoders' own state and the renditions. PNG and BMP are decoded at full
+/// size, so this caps them below the pixel cap: about 67 MP for RGB, 50 MP for RGBA or gray
+/// (whose conversion to RGB grows the buffer). JPEGs are shrunk on load and rarely come near it.
+pub(crate) const MAX_DECODE_BYTES: u64 = 192 * 1024 * 1024;
+
+/// DEFLATE's largest expansion: a 258-byte match in a 2-bit code (1-bit length and distance
+/// codes) is 1032 bytes out per byte in.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+fn over_budget(width: u32, height: u32) -> ImageError {
+    ImageError::TooManyPixels {
+        width: u64::from(width),
+        height: u64::from(height),
+    }
+}
+
+/// Refuses a `width x height` decode whose buffers take more than `MAX_DECODE_BYTES`.
+pub(crate) fn check_decode_bytes(bytes: u64, width: u32, height: u32) -> Result<(), ImageError> {
+    if bytes > MAX_DECODE_BYTES {
+        return Err(over_budget(width, height));
+    }
+    Ok(())
+}
+
+/// Peak bytes of a full-size decode into `channels` bytes per pixel, then converted to packed
+/// RGB in place (growing a 1- or 2-channel buffer may copy it once).
+pub(crate) fn full_size_bytes(width: u32, height: u32, channels: u64) -> u64 {
+    let per_pixel = if channels >= 3 {
+        channels
+    } else {
+        channels + 3
+    };
+    u64::from(width) * u64::from(height) * per_pixel
+}
+
+/// Total length of a PNG's IDAT chunks (a bounds-checked chunk walk that allocates nothing).
+fn png_idat_bytes(png: &[u8]) -> u64 {
+    let mut total = 0;
+    let mut pos: usize = 8; // after the signature
+    while let Some(head) = png.get(pos..pos.saturating_add(8)) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        match &head[4..8] {
+            b"IDAT" => total += u64::from(len),
+            b"IEND" => break,
+            _ => {}
+        }
+        pos = pos.saturating_add(12).saturating_add(len as usize);
+    }
+    total
+}
+
+/// A PNG whose IDAT data could not inflate to `raw_bytes` (its filtered scanlines, as declared
+/// by the header) even at DEFLATE's largest ratio is truncated: refused before its pixel buffer
+/// is allocated.
+pub(crate) fn check_png_data(png: &[u8], raw_bytes: u64) -> Result<(), ImageError> {
+    let idat = png_idat_bytes(png);
+    if idat.saturating_mul(MAX_DEFLATE_RATIO) < raw_bytes {
+        return Err(ImageError::CorruptImage(format!(
+            "PNG: {idat} bytes of image data cannot hold the {raw_bytes} bytes its header declares"
+        )));
+    }
+    Ok(())
+}
+
+/// An uncompressed BMP (`BI_RGB`, `BI_BITFIELDS`, `BI_ALPHABITFIELDS`; RLE is left to the
+/// decoder and the memory budget) whose file ends before its last row is truncated: refused
+/// before its pixel buffer is allocated. Every row is padded to 4 bytes (the decoder reads the
+/// last row's padding too).
+pub(crate) fn check_bmp_data(bmp: &[u8], width: u32, height: u32) -> Result<(), ImageError> {
+    let le16 = |at: usize| {
+        bmp.get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let le32 = |at: usize| {
+        bmp.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (Some(offset), Some(dib)) = (le32(10), le32(14)) else {
+        return Ok(()); // the decoder reports the truncated header
+    };
+    let (bits, compression) = if dib == 12 {
+        (le16(24), Some(0))
+    } else {
+        (le16(28), le32(30))
+    };
+    let (Some(bits), Some(0 | 3 | 6)) = (bits, compression) else {
+        return Ok(());
+    };
+    if !matches!(bits, 1 | 4 | 8 | 16 | 24 | 32) {
+        return Ok(());
+    }
+    let row = (u64::from(width) * u64::from(bits)).div_ceil(8);
+    let needed = u64::from(offset) + row.next_multiple_of(4) * u64::from(height);
+    let have = u64::try_from(bmp.len()).unwrap_or(u64::MAX);
+    if have < needed {
+        return Err(ImageError::CorruptImage(format!(
+            "BMP: {have} bytes cannot hold the {needed} its header declares"
+        )));
+    }
+    Ok(())
+}
