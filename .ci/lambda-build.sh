@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds every Lambda function as AWS runs it: `cargo lambda build --release --arm64` (cross-compiled
+# with zig, which the PyPI package of cargo-lambda brings) into target/lambda/<function>/bootstrap.zip,
+# then prints each zip's size. Runs alone (`bash .ci/lambda-build.sh`) or from .ci/run.
+#
+#   LAMBDA_ARCH=x86-64 bash .ci/lambda-build.sh   # the x86_64 build instead (to run the binaries here)
+#
+# One invocation builds all six binaries, so the dependency graph (aws-sdk-*, libjpeg-turbo, ...) is
+# compiled once for the target. cargo-lambda is pinned and lives in .venv-lambda (ignored by git).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LAMBDA_VERSION="1.9.2"
+VENV=".venv-lambda"
+FUNCTIONS=(accounts uploads posts images admin resize)
+ARCH="${LAMBDA_ARCH:-arm64}"
+case "$ARCH" in
+  arm64) TRIPLE=aarch64-unknown-linux-gnu ;;
+  x86-64) TRIPLE=x86_64-unknown-linux-gnu ;;
+  *) echo "LAMBDA_ARCH must be arm64 or x86-64, not $ARCH" >&2; exit 2 ;;
+esac
+start=$(date +%s)
+
+if ! { [ -x "$VENV/bin/cargo-lambda" ] &&
+  "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('cargo-lambda') != '$CARGO_LAMBDA_VERSION')" 2>/dev/null; }; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+# cargo-lambda finds zig through the venv's python (the ziglang wheel came with it).
+export PATH="$PWD/$VENV/bin:$PATH"
+cargo lambda --version
+
+# The standard library for the target (rustup's own channel; a no-op once installed).
+if ! rustup target list --installed | grep -qx "$TRIPLE"; then
+  rustup target add "$TRIPLE"
+fi
+
+args=()
+for f in "${FUNCTIONS[@]}"; do args+=(--package "$f"); done
+rm -f target/lambda/*/bootstrap.zip
+cargo lambda build --release "--$ARCH" --output-format zip --locked "${args[@]}"
+
+echo "== lambda zips ($ARCH, built in $(( $(date +%s) - start )) s)"
+status=0
+for f in "${FUNCTIONS[@]}"; do
+  zip="target/lambda/$f/bootstrap.zip"
+  if [ ! -f "$zip" ]; then
+    echo "missing $zip" >&2
+    status=1
+    continue
+  fi
+  printf '%-9s %9d bytes (%s)\n' "$f" "$(stat -c %s "$zip")" "$(du -h "$zip" | cut -f1)"
+done
+exit $status
