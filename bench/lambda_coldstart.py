@@ -133,8 +133,15 @@ class RuntimeApi:
                     out += self.rfile.read(size)
                     self.rfile.readline()
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                # The function process is killed once it has answered; its open /next is cut.
+                if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
+                    super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
 
@@ -176,10 +183,12 @@ def run_once(exe, function, env, event, runner, timeout=60.0):
 
 
 def status_of(body):
+    """The HTTP status of an API Gateway answer; `ok` for resize (its handler returns nothing)."""
     try:
-        return json.loads(body).get("statusCode", "-")
-    except Exception:
+        answer = json.loads(body)
+    except ValueError:
         return "?"
+    return answer.get("statusCode", "?") if isinstance(answer, dict) else "ok"
 
 
 def extract(lambda_dir, function, into):
