@@ -18,6 +18,19 @@ use super::{Format, ImageError, Limits, budget};
 /// A "scan bomb" repeats scans thousands of times to burn CPU; it is refused at this count.
 const MAX_JPEG_SCANS: u32 = 100;
 
+/// Every scan of a multi-scan JPEG is a pass over the blocks of its components (~40 ns a block
+/// on one core), so large images get fewer scans: at most this many block passes in all, e.g.
+/// 42 scans for 48 MP at 4:2:0 (about 2 s), 30 at the coefficient budget, 100 up to 20 MP.
+/// bench/imaging_budget.py measured 100 scans of 48 MP at 4.9 s, on the 5 s budget.
+const MAX_JPEG_SCAN_BLOCKS: u64 = 48_000_000;
+
+/// The scan limit for a JPEG whose multi-scan coefficient buffer takes `coefficient_bytes`
+/// (128 bytes a block; 0 for single-scan images, which get `MAX_JPEG_SCANS`).
+pub(crate) fn jpeg_scan_limit(coefficient_bytes: u64) -> u32 {
+    let blocks = (coefficient_bytes / 128).max(1);
+    u32::try_from(MAX_JPEG_SCAN_BLOCKS / blocks).map_or(MAX_JPEG_SCANS, |n| n.min(MAX_JPEG_SCANS))
+}
+
 /// Cap on libjpeg's whole-image coefficient buffer (progressive and multi-scan JPEGs only), so
 /// that one image stays well under SECURITY.md's 256 MB: 192 MiB is a 64 MP progressive 4:2:0
 /// photo, 32 MP at 4:4:4. Larger ones are refused as `too_many_pixels`.
@@ -262,7 +275,8 @@ pub(crate) fn jpeg_scale(min_scale: f64) -> ScalingFactor {
 /// TurboJPEG reports a libjpeg *warning* (truncated data, "bad Huffman code", extraneous bytes)
 /// as a failed call once the image is decoded (`tj3Decompress8` returns -1 with
 /// `TJERR_WARNING`), and every failure here is `corrupt_image`, so warnings are errors. The
-/// number of scans is capped (`TJPARAM_SCANLIMIT`), which stops progressive scan bombs early,
+/// number of scans is capped (`TJPARAM_SCANLIMIT`, fewer for larger images: see
+/// `jpeg_scan_limit`), which stops progressive scan bombs early,
 /// and so is the coefficient buffer of multi-scan images (see `MAX_JPEG_COEFFICIENT_BYTES`).
 /// Gray, YCbCr and RGB come out as RGB from libjpeg; CMYK and YCCK come out as CMYK and are
 /// converted here as Adobe-inverted CMYK (what Photoshop writes), without a profile.
@@ -287,7 +301,9 @@ fn decode_jpeg(
         (width, height)
     };
     let mut decompressor = Decompressor::new().map_err(tj)?;
-    decompressor.set_scan_limit(MAX_JPEG_SCANS).map_err(tj)?;
+    decompressor
+        .set_scan_limit(jpeg_scan_limit(headers.coefficient_bytes))
+        .map_err(tj)?;
     let header = decompressor.read_header(bytes).map_err(tj)?;
     check_dims(
         "JPEG",
@@ -535,6 +551,7 @@ fn to_rgb(
                 buf[3 * i..3 * i + 3].copy_from_slice(&rgb);
             }
             buf.truncate(3 * n);
+            buf.shrink_to_fit(); // gives the last quarter back before the box pre-shrink
         }
         _ => {
             // Growing: pixel i moves from i*channels up to 3i; backwards never overwrites

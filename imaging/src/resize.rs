@@ -143,6 +143,9 @@ fn internal(err: impl std::fmt::Display) -> ImageError {
     ImageError::CorruptImage(format!("resize failed: {err}"))
 }
 
+/// Output rows of the box pre-shrink made per call of the resizer (see `pre_shrink`).
+const PRE_SHRINK_BAND_ROWS: u32 = 64;
+
 /// Box-filters `decoded` by the largest integer factor that still leaves it `BOX_SHRINK_MARGIN`
 /// times `min_scale` of the original (unchanged when that factor is below 2).
 pub(crate) fn pre_shrink(
@@ -170,10 +173,23 @@ pub(crate) fn pre_shrink(
     let options = fr::ResizeOptions::new()
         .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Box))
         .use_alpha(false);
-    resizer
-        .inner
-        .resize(&view, &mut dst, &options)
-        .map_err(internal)?;
+    // In bands of output rows, each from its own (fractional) band of source rows: fr keeps a
+    // horizontally shrunk copy of all the source rows it is given, 50 MB for a 66 MP PNG in one
+    // call, a few MB per band (SECURITY.md: 256 MB per image, and the source alone is 200 MB).
+    let (src_w, src_h, dst_h) = (f64::from(src.width), f64::from(src.height), f64::from(h));
+    let mut top = 0;
+    while top < h {
+        let rows = PRE_SHRINK_BAND_ROWS.min(h - top);
+        let y0 = f64::from(top) * src_h / dst_h;
+        let y1 = (f64::from(top + rows) * src_h / dst_h).min(src_h);
+        let mut band =
+            fr::images::CroppedImageMut::new(&mut dst, 0, top, w, rows).map_err(internal)?;
+        resizer
+            .inner
+            .resize(&view, &mut band, &options.crop(0.0, y0, src_w, y1 - y0))
+            .map_err(internal)?;
+        top += rows;
+    }
     let (sx, sy) = (
         f64::from(w) / f64::from(src.width),
         f64::from(h) / f64::from(src.height),

@@ -172,3 +172,21 @@ fn an_uncompressed_bmp_is_checked_against_its_rows() {
         assert_eq!(result.is_ok(), ok, "{data} bytes: {:?}", result.err());
     }
 }
+
+#[test]
+fn larger_progressive_jpegs_get_fewer_scans() {
+    use super::super::decode::jpeg_scan_limit;
+    // 48 MP at 4:2:0 is 1,125,000 blocks: 100 scans of it took 4.9 s (bench/imaging_budget.py)
+    let blocks = |mp: u64| mp * 1_000_000 / 64 * 3 / 2;
+    assert_eq!(jpeg_scan_limit(blocks(48) * 128), 42);
+    assert_eq!(
+        jpeg_scan_limit(192 * 1024 * 1024),
+        30,
+        "at the coefficient budget"
+    );
+    assert_eq!(jpeg_scan_limit(blocks(24) * 128), 85);
+    assert_eq!(jpeg_scan_limit(blocks(20) * 128), 100);
+    assert_eq!(jpeg_scan_limit(0), 100, "single-scan images");
+    // libjpeg's and mozjpeg's progressive scripts (10 to ~20 scans) always fit
+    assert!(jpeg_scan_limit(192 * 1024 * 1024) >= 20);
+}
