@@ -6,7 +6,9 @@
 #   LAMBDA_ARCH=x86-64 bash .ci/lambda-build.sh   # the x86_64 build instead (to run the binaries here)
 #
 # One invocation builds all six binaries, so the dependency graph (aws-sdk-*, libjpeg-turbo, ...) is
-# compiled once for the target. cargo-lambda is pinned and lives in .venv-lambda (ignored by git).
+# compiled once for the target; libjpeg-turbo's cmake build picks up zig's cross compiler as it is.
+# [workspace.metadata.lambda.build] in Cargo.toml strips debug info and symbols. cargo-lambda is
+# pinned and lives in .venv-lambda (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
