@@ -20,8 +20,9 @@ const MAX_JPEG_SCANS: u32 = 100;
 
 /// Every scan of a multi-scan JPEG is a pass over the blocks of its components (~40 ns a block
 /// on one core), so large images get fewer scans: at most this many block passes in all, e.g.
-/// 42 scans for 48 MP at 4:2:0 (about 2 s), 30 at the coefficient budget, 100 up to 20 MP.
-/// bench/imaging_budget.py measured 100 scans of 48 MP at 4.9 s, on the 5 s budget.
+/// 42 scans for 48 MP at 4:2:0, 30 at the coefficient budget, 100 up to 20 MP.
+/// bench/imaging_budget.py measured 100 scans of 48 MP at 1.8 s on a quiet core and 4.9 s on
+/// one shared with builds: too close to the 5 s budget (and Lambda cores are slower).
 const MAX_JPEG_SCAN_BLOCKS: u64 = 48_000_000;
 
 /// The scan limit for a JPEG whose multi-scan coefficient buffer takes `coefficient_bytes`
