@@ -23,17 +23,7 @@ fn tier(name: &str, heights: &[u32], original_link: bool, expiring_links: bool) 
         "expiring_links": expiring_links})
 }
 
-/// One request as `token`, returning status and body.
-async fn req(
-    t: &TestApp,
-    token: &str,
-    method: Method,
-    uri: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let (s, _, b) = call(&t.router, method, uri, Some(token), body).await;
-    (s, b)
-}
+use common::request as req;
 
 /// Every item of a paginated admin list, walking pages of `limit`.
 async fn walk(t: &TestApp, token: &str, path: &str, limit: u32) -> Vec<Value> {

@@ -249,7 +249,7 @@ async fn call_as(
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let (s, _, b) = call(&t.router, method, uri, Some(token), body).await;
+    let (s, b) = common::request(t, token, method, uri, body).await;
     assert_eq!(s, StatusCode::OK, "{uri}: {b}");
     (s, b)
 }

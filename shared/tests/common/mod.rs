@@ -290,3 +290,15 @@ pub async fn ready_post(t: &TestApp, token: &str) -> String {
     assert_eq!(post["status"], "ready", "{post}");
     id
 }
+
+/// One request as `token` through the router, returning status and body.
+pub async fn request(
+    t: &TestApp,
+    token: &str,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let (s, _, b) = call(&t.router, method, uri, Some(token), body).await;
+    (s, b)
+}
