@@ -3,7 +3,7 @@
 //! `MAX_DECODE_BYTES`, and a file's pixel data must be large enough to hold the pixels its header
 //! declares, so that a small file claiming a large image is refused without allocating its size.
 
-use super::ImageError;
+use super::{ImageError, chunks};
 
 /// Largest total of the pixel and coefficient buffers one decode may allocate, leaving room
 /// under 256 MB for the decoders' own state and the renditions. PNG and BMP are decoded at full
@@ -43,18 +43,10 @@ pub(crate) fn full_size_bytes(width: u32, height: u32, channels: u64) -> u64 {
 
 /// Total length of a PNG's IDAT chunks (a bounds-checked chunk walk that allocates nothing).
 fn png_idat_bytes(png: &[u8]) -> u64 {
-    let mut total = 0;
-    let mut pos: usize = 8; // after the signature
-    while let Some(head) = png.get(pos..pos.saturating_add(8)) {
-        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
-        match &head[4..8] {
-            b"IDAT" => total += u64::from(len),
-            b"IEND" => break,
-            _ => {}
-        }
-        pos = pos.saturating_add(12).saturating_add(len as usize);
-    }
-    total
+    chunks::png_chunks(png)
+        .filter(|c| &c.kind == b"IDAT")
+        .map(|c| u64::from(c.len))
+        .sum()
 }
 
 /// A PNG whose IDAT data could not inflate to `raw_bytes` (its filtered scanlines, as declared

@@ -12,7 +12,7 @@ use image::codecs::bmp::BmpDecoder;
 use image::metadata::Orientation;
 use turbojpeg::{Colorspace, Decompressor, PixelFormat, ScalingFactor};
 
-use super::{Format, ImageError, Limits, budget};
+use super::{Format, ImageError, Limits, budget, chunks};
 
 /// Progressive JPEG scan cap: libjpeg's default script uses ~10 scans, mozjpeg's a few dozen.
 /// A "scan bomb" repeats scans thousands of times to burn CPU; it is refused at this count.
@@ -179,25 +179,7 @@ pub(crate) fn jpeg_headers(bytes: &[u8]) -> JpegHeaders {
     let mut orientation = None;
     let mut frame: Option<(u8, &[u8])> = None;
     let mut first_scan_components = None;
-    let mut pos = 2; // after SOI
-    while let (Some(&0xFF), Some(&marker)) = (bytes.get(pos), bytes.get(pos + 1)) {
-        pos += 2;
-        match marker {
-            0xFF => {
-                pos -= 1; // fill byte
-                continue;
-            }
-            0x01 | 0xD0..=0xD7 => continue,
-            0xD8 | 0xD9 => break,
-            _ => {}
-        }
-        let Some(len) = bytes.get(pos..pos + 2) else {
-            break;
-        };
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]])).max(2);
-        let Some(segment) = bytes.get(pos + 2..pos + len) else {
-            break;
-        };
+    for (marker, segment) in chunks::jpeg_segments(bytes) {
         match marker {
             0xE1 if orientation.is_none() && segment.starts_with(b"Exif\0\0") => {
                 orientation = Some(
@@ -208,13 +190,9 @@ pub(crate) fn jpeg_headers(bytes: &[u8]) -> JpegHeaders {
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) && frame.is_none() => {
                 frame = Some((marker, segment));
             }
-            0xDA => {
-                first_scan_components = segment.first().copied();
-                break;
-            }
+            0xDA => first_scan_components = segment.first().copied(),
             _ => {}
         }
-        pos += len;
     }
     JpegHeaders {
         orientation: orientation.unwrap_or(Orientation::NoTransforms),

@@ -15,12 +15,18 @@
 //!   inflated;
 //! - renditions are re-encoded from pixels only: no EXIF, ICC, XMP, COM or trailer survives.
 //!
-//! Colour management: embedded ICC profiles are ignored and pixels are treated as sRGB, and
-//! the renditions carry no profile, so wide-gamut (e.g. Display P3) sources come out slightly
-//! desaturated. Alpha is flattened on white. CMYK/YCCK JPEGs are converted naively (Adobe
-//! inverted CMYK), without a profile.
+//! Colour management (`color.rs`): an embedded RGB ICC profile (JPEG APP2, PNG iCCP; at most
+//! 1 MiB, inflated under that cap) is converted to sRGB with qcms on the shrunk intermediate, and
+//! the renditions carry no profile, so they are sRGB as browsers assume. sRGB profiles are
+//! detected (the transform is an identity) and skipped; gray and CMYK profiles, unreadable
+//! profiles and BMP colour spaces are ignored (pixels taken as sRGB). Alpha is flattened on
+//! white. CMYK/YCCK JPEGs are converted naively (Adobe inverted CMYK), without a profile.
+//! Renditions of several sizes are resampled largest first, and a smaller whole-picture one is
+//! made from a larger one when that has about twice its pixels (`resize::CHAIN_MARGIN`).
 
 mod budget;
+mod chunks;
+mod color;
 mod decode;
 mod encode;
 mod resize;
@@ -167,19 +173,33 @@ pub fn render(
     .map_err(|_| ImageError::CorruptImage("the decoder failed on this image".to_owned()))??;
     let mut resizer = resize::Resizer::new();
     let needed = resize::min_source_scale(decoded.full_width, decoded.full_height, sizes());
-    let decoded = resize::pre_shrink(decoded, needed, &mut resizer)?;
+    let mut decoded = resize::pre_shrink(decoded, needed, &mut resizer)?;
+    if let Some(transform) =
+        color::embedded_profile(bytes, format).and_then(|icc| color::to_srgb(&icc))
+    {
+        transform.apply(&mut decoded.image.pixels);
+    }
     let mut encoder = encode::Encoder::new()?;
-    let mut renditions = Vec::with_capacity(specs.len());
-    for spec in specs {
-        let (rgb, w, h) = resizer.render(&decoded, spec.size)?;
+    let mut renditions: Vec<Option<Rendition>> = vec![None; specs.len()];
+    // Largest first, so that a small thumbnail can be resampled from a larger whole-picture
+    // rendition already made (a 200-high from the 400-high) instead of the large intermediate.
+    let mut made: Vec<decode::Decoded> = Vec::new();
+    for i in resize::largest_first(decoded.full_width, decoded.full_height, sizes()) {
+        let spec = &specs[i];
+        let source = resize::smallest_source(&decoded, &made, spec.size);
+        let (rgb, w, h) = resizer.render(source, spec.size)?;
         let jpeg = encoder.encode(&rgb, w, h)?;
-        renditions.push(Rendition {
+        if let Some(whole) = resize::as_source(&decoded, spec.size, rgb, w, h) {
+            made.push(whole);
+        }
+        renditions[i] = Some(Rendition {
             name: spec.name.clone(),
             width: w,
             height: h,
             jpeg,
         });
     }
+    let renditions = renditions.into_iter().flatten().collect();
     Ok(Rendered {
         format,
         width: decoded.full_width,

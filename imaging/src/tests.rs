@@ -9,6 +9,8 @@ use serde::Deserialize;
 use super::decode::{RgbImage, decode};
 use super::*;
 
+mod chain;
+mod color;
 mod corpus;
 mod fuzz;
 mod geometry;
