@@ -113,18 +113,21 @@ pub(super) fn add_renditions(tx: &Transaction<'_>, id: Id, new: &[Rendition]) ->
 }
 
 /// One page of an owner's listed images, newest first: a range scan of `images_by_owner`
-/// (`listed = 1` is spelled out so the partial index applies), filtered by the folded title if asked.
+/// (`listed = 1` is spelled out so the partial index applies). A title search filters on the
+/// folded title inside that index (a covering scan that touches no table row) and then reads only
+/// the rows of the page: `images` is WITHOUT ROWID, so SQLite would otherwise look up every
+/// scanned row in the table before testing its title.
 /// Parameters: `:owner`, `:before` (an id, or `~` which sorts after every id), `:limit`, `:needle`.
 fn page_sql(by_title: bool) -> String {
-    let title = if by_title {
-        " AND instr(title_fold, :needle) > 0"
+    let range = "owner = :owner AND listed = 1 AND id < :before";
+    if by_title {
+        format!(
+            "SELECT {IMAGE_COLUMNS} FROM images WHERE id IN (SELECT id FROM images WHERE {range} \
+             AND instr(title_fold, :needle) > 0 ORDER BY id DESC LIMIT :limit) ORDER BY id DESC"
+        )
     } else {
-        ""
-    };
-    format!(
-        "SELECT {IMAGE_COLUMNS} FROM images WHERE owner = :owner AND listed = 1 AND id < :before{title} \
-         ORDER BY id DESC LIMIT :limit"
-    )
+        format!("SELECT {IMAGE_COLUMNS} FROM images WHERE {range} ORDER BY id DESC LIMIT :limit")
+    }
 }
 
 /// Up to `limit + 1` images (the extra one says whether there is a next page).
@@ -175,6 +178,27 @@ mod tests {
             "{plan}"
         );
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    #[test]
+    fn a_title_search_scans_only_the_owner_index_and_reads_only_its_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        Sqlite::open(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+
+        let sql = page_sql(true)
+            .replace(":owner", "'alice'")
+            .replace(":before", "'~'")
+            .replace(":limit", "21")
+            .replace(":needle", "'sunset'");
+        let plan = plan(&conn, &sql);
+        assert!(
+            plan.contains("USING COVERING INDEX images_by_owner (owner=? AND id<?)"),
+            "{plan}"
+        );
+        assert!(plan.contains("USING PRIMARY KEY (id=?)"), "{plan}");
+        assert!(!plan.contains("SCAN images"), "{plan}");
     }
 
     #[test]

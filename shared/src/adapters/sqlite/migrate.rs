@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use crate::domain::fold_title;
 use crate::ports::{StoreError, StoreResult};
 
-pub(super) const SCHEMA_VERSION: i64 = 2;
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
 /// The current schema, for a file that has none yet.
 const SCHEMA: &str = include_str!("schema.sql");
@@ -19,11 +19,18 @@ struct Step {
 }
 
 /// In ascending order of `to`.
-const STEPS: &[Step] = &[Step {
-    to: 2,
-    sql: include_str!("migrations/v2.sql"),
-    then: list_posted_images,
-}];
+const STEPS: &[Step] = &[
+    Step {
+        to: 2,
+        sql: include_str!("migrations/v2.sql"),
+        then: list_posted_images,
+    },
+    Step {
+        to: 3,
+        sql: include_str!("migrations/v3.sql"),
+        then: |_| Ok(()),
+    },
+];
 
 /// Brings the database to [`SCHEMA_VERSION`]. The version is read inside the write transaction,
 /// so two processes opening the same file at once migrate it once.
@@ -245,13 +252,13 @@ mod tests {
         version_1_file(&old, Id::generate(), Id::generate());
         Sqlite::open(&old).unwrap();
 
-        // Then both are version 2 with the same tables, columns and indexes
+        // Then both are the current version with the same tables, columns and indexes
         assert_eq!(version(&fresh), SCHEMA_VERSION);
         let shape_fresh = shape(&fresh);
         assert!(
             shape_fresh
                 .iter()
-                .any(|s| s.contains("images_by_owner partial=1 on owner,id"))
+                .any(|s| s.contains("images_by_owner partial=1 on owner,id,title_fold"))
         );
         assert!(shape_fresh.iter().any(|s| s.starts_with("tiers: ")));
         assert_eq!(shape_fresh, shape(&old));

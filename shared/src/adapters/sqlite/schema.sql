@@ -50,8 +50,9 @@ CREATE TABLE IF NOT EXISTS images (
     renditions      TEXT NOT NULL DEFAULT '[]'
 ) WITHOUT ROWID;
 
--- An owner's library, newest first: one index range scan per page.
-CREATE INDEX IF NOT EXISTS images_by_owner ON images (owner, id) WHERE listed = 1;
+-- An owner's library, newest first: one index range scan per page; title search filters on the
+-- folded title in the index and reads only the matching rows from the table.
+CREATE INDEX IF NOT EXISTS images_by_owner ON images (owner, id, title_fold) WHERE listed = 1;
 
 CREATE TABLE IF NOT EXISTS posts (
     id              TEXT PRIMARY KEY,
