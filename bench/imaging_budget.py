@@ -10,8 +10,16 @@ built) and worst cases generated here into bench/.corpus/budget/ (git-ignored):
 - prog_100_scans.jpg: a 48 MP (8000x6000) progressive JPEG of 100 scans (made with jpegtran
   -scans, which stops at 100), each a real pass over the coefficients: refused once past the scan
   limit for its size (42 scans at 48 MP; see `jpeg_scan_limit` in imaging/src/decode.rs);
-- png_rgb_66mp.png, png_rgb_66mp_interlaced.png: 9400x7100 RGB, the largest full-size PNG decode
-  within the memory budget; png_rgba_48mp.png: 8000x6000 RGBA, likewise;
+- png_rgb_66mp_interlaced.png: 9400x7100 RGB, the largest interlaced PNG (decoded whole) within
+  the memory budget; png_rgb_66mp.png and png_rgba_48mp.png (8000x6000 RGBA), the same limit for
+  non-interlaced PNGs before they were decoded row by row (imaging/src/stream.rs);
+- png_rgb_100mp.png, png_rgba_100mp.png: 10000x10000 (the pixel cap) RGB and RGBA gradients,
+  decoded row by row into the box pre-shrink; png_rgba_100mp_noise.png: 10000x10000 RGBA noise
+  (sigma 3, all four bands alike, so alpha varies around 128) with the Paeth filter, ~86 MB: the
+  slowest to inflate and unfilter that still fits the 100 MiB byte cap;
+- png_rgb_100mp_interlaced.png (10000x10000) and png_rgb_100mp_panorama.png (50000x2000, whose
+  600x600 cover needs 0.3 of it: no box pre-shrink): refused too_many_pixels up front (each
+  would need a 300 MB full-size image);
 - bmp_rle8_66mp.bmp: 9400x7100 RLE8, 0.5 MB expanding to 200 MB of pixels.
 
 Each file runs pinned to one core (`taskset -c 0`) under GNU time; prints a line per file,
@@ -104,18 +112,30 @@ def build(out):
             ("png_rgb_66mp.png", 9400, 7100, 3, False),
             ("png_rgb_66mp_interlaced.png", 9400, 7100, 3, True),
             ("png_rgba_48mp.png", 8000, 6000, 4, False),
+            ("png_rgb_100mp.png", 10000, 10000, 3, False),
+            ("png_rgba_100mp.png", 10000, 10000, 4, False),
+            ("png_rgb_100mp_interlaced.png", 10000, 10000, 3, True),
+            ("png_rgb_100mp_panorama.png", 50000, 2000, 3, False),
         ]:
             f = out / name
             if f.exists():
                 continue
             log(f"generating {name}")
             vips("xyz", tmp / "xy.v", w, h)
-            vips("cast", tmp / "xy.v", tmp / "xy8.v", "uchar")  # gradients, wrapping at 255
+            vips("remainder_const", tmp / "xy.v", tmp / "xym.v", 256)  # gradients wrapping at 255
+            vips("cast", tmp / "xym.v", tmp / "xy8.v", "uchar")  # (a plain cast clips at 255)
             vips("extract_band", tmp / "xy8.v", tmp / "x.v", 0)
             vips("bandjoin", " ".join([str(tmp / "xy8.v")] + [str(tmp / "x.v")] * (bands - 2)),
                  tmp / "pic.v")
             vips("pngsave", tmp / "pic.v", f, "--compression", 9,
                  *(["--interlace"] if interlace else []))
+        f = out / "png_rgba_100mp_noise.png"
+        if not f.exists():
+            log(f"generating {f.name}")
+            vips("gaussnoise", tmp / "n.v", 10000, 10000, "--sigma", 3, "--mean", 128)
+            vips("bandjoin", " ".join([str(tmp / "n.v")] * 4), tmp / "n4.v")
+            vips("cast", tmp / "n4.v", tmp / "n4u.v", "uchar")
+            vips("pngsave", tmp / "n4u.v", f, "--compression", 6, "--filter", "paeth")
         f = out / "bmp_rle8_66mp.bmp"
         if not f.exists():
             log(f"generating {f.name}")

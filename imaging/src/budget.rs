@@ -6,10 +6,26 @@
 use super::{ImageError, chunks};
 
 /// Largest total of the pixel and coefficient buffers one decode may allocate, leaving room
-/// under 256 MB for the decoders' own state and the renditions. PNG and BMP are decoded at full
-/// size, so this caps them below the pixel cap: about 67 MP for RGB, 50 MP for RGBA or gray
-/// (whose conversion to RGB grows the buffer). JPEGs are shrunk on load and rarely come near it.
+/// under 256 MB for the decoders' own state and the renditions.
+///
+/// - Non-interlaced PNGs are decoded row by row into the box pre-shrunk image (`stream.rs`),
+///   which is at most a quarter of the original (75 MB at the 100 MP pixel cap): every one up
+///   to the pixel cap fits, unless its renditions need more than a quarter of its scale (no box
+///   pre-shrink): e.g. an 8192-wide fit-inside rendition of a 100 MP image, or a 600x600 cover
+///   of a 50000x2000 panorama (0.3 of its 2000 px height). Those are decoded at full size, 3
+///   bytes a pixel whatever their colour type, so up to about 67 MP; larger ones are refused
+///   `too_many_pixels`.
+/// - Interlaced (Adam7) PNGs and BMPs are decoded at full size: about 67 MP for RGB, 50 MP for
+///   RGBA or gray (whose conversion to RGB grows the buffer); larger ones `too_many_pixels`.
+///   Adam7's passes each span the whole image, so its rows cannot be streamed; image's
+///   BmpDecoder has no row API, and the byte cap keeps 24-bit BMPs to ~35 MP anyway.
+/// - JPEGs are shrunk on load and rarely come near it (see `decode.rs` for the coefficients).
 pub(crate) const MAX_DECODE_BYTES: u64 = 192 * 1024 * 1024;
+
+/// Bytes per source column of the row buffers of a streamed PNG decode: the png crate's raw
+/// and unfiltered rows (a few rows of up to 4 bytes a pixel, plus 128 KB) and our row of
+/// decoded pixels (up to 4 bytes a pixel).
+const STREAM_ROW_BYTES_PER_PIXEL: u64 = 32;
 
 /// DEFLATE's largest expansion: a 258-byte match in a 2-bit code (1-bit length and distance
 /// codes) is 1032 bytes out per byte in.
@@ -39,6 +55,22 @@ pub(crate) fn full_size_bytes(width: u32, height: u32, channels: u64) -> u64 {
         channels + 3
     };
     u64::from(width) * u64::from(height) * per_pixel
+}
+
+/// Peak bytes of a PNG decoded row by row (`stream.rs`), `rgb_row` bytes a row as RGB, into an
+/// `out` RGB image (the box pre-shrunk size, or the full size): that image, the row buffers,
+/// and for the box pre-shrink the `band_bytes` of source rows held and fast_image_resize's copy
+/// of them shrunk to `band_rows` rows.
+pub(crate) fn streamed_png_bytes(
+    rgb_row: usize,
+    out: (u32, u32),
+    band_bytes: u64,
+    band_rows: u32,
+) -> u64 {
+    let width = u64::try_from(rgb_row / 3).unwrap_or(u64::MAX);
+    let row_bytes = STREAM_ROW_BYTES_PER_PIXEL + 3 * u64::from(band_rows);
+    let rows = width.saturating_mul(row_bytes) + 128 * 1024;
+    u64::from(out.0) * u64::from(out.1) * 3 + band_bytes + rows
 }
 
 /// Total length of a PNG's IDAT chunks (a bounds-checked chunk walk that allocates nothing).

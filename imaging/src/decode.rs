@@ -61,7 +61,7 @@ pub(crate) struct Decoded {
     pub scale: (f64, f64),
 }
 
-fn corrupt(what: &str, err: impl std::fmt::Display) -> ImageError {
+pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> ImageError {
     ImageError::CorruptImage(format!("{what}: {err}"))
 }
 
@@ -81,7 +81,7 @@ pub(crate) fn decode(
 /// Decodes `bytes` once. `min_scale(upright_width, upright_height)` returns the smallest
 /// linear scale (of the upright original) that is still enough for every output; JPEG is then
 /// decoded at the smallest N/8 (N = 1..=8) not below it. PNG and BMP are always decoded at full
-/// size.
+/// size (`render` streams non-interlaced PNGs instead: `stream.rs`).
 pub(crate) fn decode_scaled(
     bytes: &[u8],
     format: Format,
@@ -354,11 +354,42 @@ fn cmyk_to_rgb_in_place(buf: &mut Vec<u8>) {
     buf.truncate(3 * n);
 }
 
-/// PNG through the png crate: CRCs of critical chunks are checked (a bad ancillary chunk is
-/// skipped), text chunks (tEXt/zTXt/iTXt) and iCCP are never inflated, 16-bit samples are
-/// reduced to 8 bits, palettes / low bit depths / tRNS are expanded. PNG `eXIf` orientation is
-/// not applied (as stored).
+/// PNG through the png crate, the whole frame at once (see `png_reader` for the checks; render
+/// streams non-interlaced PNGs row by row instead, `stream.rs`). PNG `eXIf` orientation is not
+/// applied (as stored).
 fn decode_png(bytes: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ImageError> {
+    let mut reader = png_reader(bytes, width, height)?;
+    let channels = png_channels(&reader)?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| ImageError::CorruptImage("PNG: image is too big to decode".to_owned()))?;
+    budget::check_decode_bytes(
+        budget::full_size_bytes(width, height, channels as u64),
+        width,
+        height,
+    )?;
+    let mut buf = vec![0; size];
+    let out = reader.next_frame(&mut buf).map_err(|e| corrupt("PNG", e))?;
+    check_dims(
+        "PNG",
+        (u64::from(out.width), u64::from(out.height)),
+        width,
+        height,
+    )?;
+    to_rgb(buf, out.width, out.height, channels, out.line_size)
+}
+
+/// A png crate reader positioned at the pixel data of `bytes` (probed as `width x height`),
+/// after every check that needs no pixel: CRCs of critical chunks are checked (a bad ancillary
+/// chunk is skipped), text chunks (tEXt/zTXt/iTXt) and iCCP are never inflated, the decoder's
+/// own buffers are capped (`PNG_INTERNAL_BYTES`), the palette is checked (`check_png_palette`)
+/// and so is the length of the image data (`budget::check_png_data`). Rows come out with 16-bit
+/// samples reduced to 8 bits and palettes / low bit depths / tRNS expanded.
+pub(crate) fn png_reader(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<png::Reader<Cursor<&[u8]>>, ImageError> {
     let mut options = png::DecodeOptions::default();
     options.set_ignore_crc(false);
     options.set_skip_ancillary_crc_failures(true);
@@ -369,42 +400,35 @@ fn decode_png(bytes: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ImageErr
         bytes: PNG_INTERNAL_BYTES,
     });
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().map_err(|e| corrupt("PNG", e))?;
+    let reader = decoder.read_info().map_err(|e| corrupt("PNG", e))?;
     let (w, h) = reader.info().size();
     check_dims("PNG", (u64::from(w), u64::from(h)), width, height)?;
     check_png_palette(reader.info())?;
     let raw_row = u64::try_from(reader.info().raw_row_length()).unwrap_or(u64::MAX);
     budget::check_png_data(bytes, raw_row.saturating_mul(u64::from(h)))?;
-    let size = reader
-        .output_buffer_size()
-        .ok_or_else(|| ImageError::CorruptImage("PNG: image is too big to decode".to_owned()))?;
-    let channels = u64::try_from(size).unwrap_or(u64::MAX) / (u64::from(w) * u64::from(h)).max(1);
-    budget::check_decode_bytes(budget::full_size_bytes(w, h, channels), w, h)?;
-    let mut buf = vec![0; size];
-    let out = reader.next_frame(&mut buf).map_err(|e| corrupt("PNG", e))?;
-    check_dims(
-        "PNG",
-        (u64::from(out.width), u64::from(out.height)),
-        width,
-        height,
-    )?;
-    if out.bit_depth != png::BitDepth::Eight {
+    Ok(reader)
+}
+
+/// Bytes per pixel of the reader's output rows: 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA),
+/// 8 bits each.
+pub(crate) fn png_channels<R: std::io::BufRead + std::io::Seek>(
+    reader: &png::Reader<R>,
+) -> Result<usize, ImageError> {
+    let (color, depth) = reader.output_color_type();
+    if depth != png::BitDepth::Eight {
         return Err(ImageError::CorruptImage(
             "PNG: unexpected bit depth after expansion".to_owned(),
         ));
     }
-    let channels = match out.color_type {
-        png::ColorType::Grayscale => 1,
-        png::ColorType::GrayscaleAlpha => 2,
-        png::ColorType::Rgb => 3,
-        png::ColorType::Rgba => 4,
-        png::ColorType::Indexed => {
-            return Err(ImageError::CorruptImage(
-                "PNG: palette was not expanded".to_owned(),
-            ));
-        }
-    };
-    to_rgb(buf, out.width, out.height, channels, out.line_size)
+    match color {
+        png::ColorType::Grayscale => Ok(1),
+        png::ColorType::GrayscaleAlpha => Ok(2),
+        png::ColorType::Rgb => Ok(3),
+        png::ColorType::Rgba => Ok(4),
+        png::ColorType::Indexed => Err(ImageError::CorruptImage(
+            "PNG: palette was not expanded".to_owned(),
+        )),
+    }
 }
 
 /// The palette of an indexed PNG must hold whole RGB entries (at most 256) and its tRNS no more
@@ -473,7 +497,7 @@ fn decode_bmp(
 }
 
 /// Blends `value` over white with `alpha` (0 = transparent = white), rounding to nearest.
-fn over_white(value: u8, alpha: u8) -> u8 {
+pub(crate) fn over_white(value: u8, alpha: u8) -> u8 {
     let (v, a) = (u32::from(value), u32::from(alpha));
     let blended = (v * a + 255 * (255 - a) + 127) / 255;
     u8::try_from(blended).unwrap_or(u8::MAX)

@@ -8,7 +8,10 @@
 //! - the format comes from the magic bytes at offset 0 only, allowlist PNG / JPEG / BMP;
 //! - the byte cap and the pixel cap are checked from the header before any decoder allocates,
 //!   and so is the memory budget of the decode (`budget.rs`: 192 MiB of pixel and coefficient
-//!   buffers, which caps full-size PNG / BMP decodes at about 67 MP for RGB, 50 MP for RGBA); a
+//!   buffers). Non-interlaced PNGs are decoded row by row into the box pre-shrunk image
+//!   (`stream.rs`), so every one up to the pixel cap fits unless its renditions need more than
+//!   a quarter of its size across (then it is decoded whole, up to about 67 MP); full-size
+//!   decodes of interlaced PNGs and BMPs are capped at about 67 MP for RGB, 50 MP for RGBA. A
 //!   PNG or uncompressed BMP too short for the pixels it declares is refused before allocating;
 //! - decoder warnings are errors (libjpeg-turbo warnings fail the decode, PNG critical-chunk
 //!   CRCs are checked), the number of JPEG scans is capped, PNG text and ICC chunks are never
@@ -31,6 +34,7 @@ mod decode;
 mod encode;
 mod resize;
 mod sniff;
+mod stream;
 
 #[cfg(test)]
 mod tests;
@@ -155,8 +159,9 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<(Format, u32, u32), ImageE
 /// Decodes `bytes` once (after [`probe`]) and produces every rendition of `specs` from the
 /// upright 8-bit RGB pixels. JPEGs are shrunk on load (DCT scaling) to the smallest N/8 that
 /// still gives the largest rendition at least its own size in source pixels; an image still
-/// far larger than needed (PNG, BMP) is box-filtered once to about twice the needed size, and
-/// every rendition is then resampled with Lanczos3 from that.
+/// far larger than needed (PNG, BMP) is box-filtered once to about twice the needed size (a
+/// non-interlaced PNG while it is decoded, row by row), and every rendition is then resampled
+/// with Lanczos3 from that.
 pub fn render(
     bytes: &[u8],
     limits: &Limits,
@@ -164,16 +169,21 @@ pub fn render(
 ) -> Result<Rendered, ImageError> {
     let (format, width, height) = probe(bytes, limits)?;
     let sizes = || specs.iter().map(|s| s.size);
-    let load_scale = |w: u32, h: u32| resize::load_scale(resize::min_source_scale(w, h, sizes()));
+    let needed = |w: u32, h: u32| resize::min_source_scale(w, h, sizes());
+    let mut resizer = resize::Resizer::new();
     // Defence in depth: a decoder panic on hostile input becomes `corrupt_image`, not a crash
     // of the worker (this only helps when built with `panic = "unwind"`).
-    let decoded = std::panic::catch_unwind(|| {
-        decode::decode_scaled(bytes, format, width, height, limits, &load_scale)
-    })
+    let mut decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        stream::decode_shrunk(
+            bytes,
+            format,
+            (width, height),
+            limits,
+            &needed,
+            &mut resizer,
+        )
+    }))
     .map_err(|_| ImageError::CorruptImage("the decoder failed on this image".to_owned()))??;
-    let mut resizer = resize::Resizer::new();
-    let needed = resize::min_source_scale(decoded.full_width, decoded.full_height, sizes());
-    let mut decoded = resize::pre_shrink(decoded, needed, &mut resizer)?;
     if let Some(transform) =
         color::embedded_profile(bytes, format).and_then(|icc| color::to_srgb(&icc))
     {

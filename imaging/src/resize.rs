@@ -143,63 +143,56 @@ fn internal(err: impl std::fmt::Display) -> ImageError {
     ImageError::CorruptImage(format!("resize failed: {err}"))
 }
 
-/// Output rows of the box pre-shrink made per call of the resizer (see `pre_shrink`).
+/// Output rows of the box pre-shrink made per call of the resizer (see `BoxShrink`)...
 const PRE_SHRINK_BAND_ROWS: u32 = 64;
 
-/// Box-filters `decoded` by the largest integer factor that still leaves it `BOX_SHRINK_MARGIN`
-/// times `min_scale` of the original (unchanged when that factor is below 2).
+/// ... unless their source rows take more than this (huge boxes of a wide image): then fewer.
+const PRE_SHRINK_BAND_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The size a `width x height` image at `have` of the original's scale is box-filtered to for
+/// renditions needing `min_scale`: divided by the largest integer factor that still leaves it
+/// `BOX_SHRINK_MARGIN` times `min_scale` of the original, rounded up to whole pixels (so each
+/// box is a little under that factor wide; the exact ratio goes into `Decoded::scale`). `None`
+/// when that factor is below 2 or would not make the image smaller.
+pub(crate) fn box_shrink_size(
+    width: u32,
+    height: u32,
+    have: f64,
+    min_scale: f64,
+) -> Option<(u32, u32)> {
+    let factor = (have / (min_scale.max(f64::MIN_POSITIVE) * BOX_SHRINK_MARGIN)).floor();
+    if factor < 2.0 || !factor.is_finite() {
+        return None;
+    }
+    let k = factor.min(f64::from(width.min(height)));
+    let w = (f64::from(width) / k).ceil().max(1.0) as u32;
+    let h = (f64::from(height) / k).ceil().max(1.0) as u32;
+    ((w, h) != (width, height)).then_some((w, h))
+}
+
+/// Box-filters `decoded` to `box_shrink_size` (unchanged when that is `None`). Non-interlaced
+/// PNGs get the same pixels while they are decoded, without a full-size image (`stream.rs`).
 pub(crate) fn pre_shrink(
     decoded: Decoded,
     min_scale: f64,
     resizer: &mut Resizer,
 ) -> Result<Decoded, ImageError> {
     let have = decoded.scale.0.min(decoded.scale.1);
-    let factor = (have / (min_scale.max(f64::MIN_POSITIVE) * BOX_SHRINK_MARGIN)).floor();
     let src = &decoded.image;
-    if factor < 2.0 || !factor.is_finite() {
+    let Some((w, h)) = box_shrink_size(src.width, src.height, have, min_scale) else {
         return Ok(decoded);
-    }
-    let k = factor.min(f64::from(src.width.min(src.height)));
-    // Rounded up to whole pixels: fr's box filter maps the whole source onto w x h, so each box
-    // is a little under k pixels wide and the exact ratio is kept in `scale`.
-    let w = (f64::from(src.width) / k).ceil().max(1.0) as u32;
-    let h = (f64::from(src.height) / k).ceil().max(1.0) as u32;
-    if (w, h) == (src.width, src.height) {
-        return Ok(decoded);
-    }
-    let view = fr::images::ImageRef::new(src.width, src.height, &src.pixels, fr::PixelType::U8x3)
-        .map_err(internal)?;
-    let mut dst = fr::images::Image::new(w, h, fr::PixelType::U8x3);
-    let options = fr::ResizeOptions::new()
-        .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Box))
-        .use_alpha(false);
-    // In bands of output rows, each from its own (fractional) band of source rows: fr keeps a
-    // horizontally shrunk copy of all the source rows it is given, 50 MB for a 66 MP PNG in one
-    // call, a few MB per band (SECURITY.md: 256 MB per image, and the source alone is 200 MB).
-    let (src_w, src_h, dst_h) = (f64::from(src.width), f64::from(src.height), f64::from(h));
+    };
+    let mut shrink = BoxShrink::new(src.width, src.height, w, h);
+    let band_rows = shrink.band_rows();
     let mut top = 0;
     while top < h {
-        let rows = PRE_SHRINK_BAND_ROWS.min(h - top);
-        let y0 = f64::from(top) * src_h / dst_h;
-        let y1 = (f64::from(top + rows) * src_h / dst_h).min(src_h);
-        let mut band =
-            fr::images::CroppedImageMut::new(&mut dst, 0, top, w, rows).map_err(internal)?;
-        resizer
-            .inner
-            .resize(&view, &mut band, &options.crop(0.0, y0, src_w, y1 - y0))
-            .map_err(internal)?;
+        let rows = band_rows.min(h - top);
+        shrink.band(resizer, &src.pixels, 0, top, rows)?;
         top += rows;
     }
-    let (sx, sy) = (
-        f64::from(w) / f64::from(src.width),
-        f64::from(h) / f64::from(src.height),
-    );
+    let (image, (sx, sy)) = shrink.finish();
     Ok(Decoded {
-        image: RgbImage {
-            width: w,
-            height: h,
-            pixels: dst.into_vec(),
-        },
+        image,
         full_width: decoded.full_width,
         full_height: decoded.full_height,
         scale: (decoded.scale.0 * sx, decoded.scale.1 * sy),
@@ -288,6 +281,121 @@ pub(crate) fn as_source(
             f64::from(height) / f64::from(decoded.full_height),
         ),
     })
+}
+
+/// Output rows per band of a box pre-shrink from `src_w x src_h` to `dst_h` rows (see
+/// `BoxShrink`): `PRE_SHRINK_BAND_ROWS`, or fewer when their source rows would take more than
+/// `PRE_SHRINK_BAND_BYTES`.
+pub(crate) fn box_band_rows(src_w: u32, src_h: u32, dst_h: u32) -> u32 {
+    let box_rows = u64::from(src_h.div_ceil(dst_h.max(1))) + 1;
+    let fit = PRE_SHRINK_BAND_BYTES / (box_rows * u64::from(src_w) * 3).max(1);
+    u32::try_from(fit)
+        .unwrap_or(u32::MAX)
+        .clamp(1, PRE_SHRINK_BAND_ROWS)
+}
+
+/// The most bytes of source rows one band of that box pre-shrink reads: its share of the
+/// image, plus a row cut by each of its edges.
+pub(crate) fn box_band_bytes(src_w: u32, src_h: u32, dst_h: u32) -> u64 {
+    let (band, src_h64) = (box_band_rows(src_w, src_h, dst_h), u64::from(src_h));
+    let rows = (u64::from(band) * src_h64).div_ceil(u64::from(dst_h.max(1))) + 2;
+    rows.min(src_h64) * u64::from(src_w) * 3
+}
+
+/// fast_image_resize's Box filter from a `src_w x src_h` RGB image onto a smaller one, made in
+/// bands of output rows, each from its own (fractional) band of source rows: fr keeps a copy of
+/// all the source rows it is given, shrunk vertically (50 MB for a 66 MP image in one call, a
+/// few MB per band), and a band needs only its own source rows, so they can come from a
+/// full-size image or straight from a decoder.
+pub(crate) struct BoxShrink {
+    src_w: u32,
+    src_h: u32,
+    dst: fr::images::Image<'static>,
+}
+
+impl BoxShrink {
+    pub(crate) fn new(src_w: u32, src_h: u32, dst_w: u32, dst_h: u32) -> Self {
+        Self {
+            src_w,
+            src_h,
+            dst: fr::images::Image::new(dst_w, dst_h, fr::PixelType::U8x3),
+        }
+    }
+
+    /// Output rows made per band (the last band may have fewer).
+    pub(crate) fn band_rows(&self) -> u32 {
+        box_band_rows(self.src_w, self.src_h, self.dst.height())
+    }
+
+    /// The source rows (fractional) that output rows `top..top + rows` are made from.
+    fn span(&self, top: u32, rows: u32) -> (f64, f64) {
+        let (src_h, dst_h) = (f64::from(self.src_h), f64::from(self.dst.height()));
+        let y0 = f64::from(top) * src_h / dst_h;
+        let y1 = (f64::from(top + rows) * src_h / dst_h).min(src_h);
+        (y0, y1)
+    }
+
+    /// The whole source rows `first..end` that output rows `top..top + rows` read.
+    pub(crate) fn source_rows(&self, top: u32, rows: u32) -> (u32, u32) {
+        let (y0, y1) = self.span(top, rows);
+        (y0.floor() as u32, (y1.ceil() as u32).min(self.src_h))
+    }
+
+    /// Makes output rows `top..top + rows` from `src`: packed RGB source rows from row
+    /// `src_first` on, at least up to the end of `source_rows(top, rows)`. fr is given the
+    /// rows from the first of those on, whatever `src` holds before them, so that a band's
+    /// arithmetic (its crop's offset in floating point decides which box gets a pixel whose
+    /// centre is exactly on a box edge) is the same from a full-size image and from a decoder.
+    pub(crate) fn band(
+        &mut self,
+        resizer: &mut Resizer,
+        src: &[u8],
+        src_first: u32,
+        top: u32,
+        rows: u32,
+    ) -> Result<(), ImageError> {
+        let (y0, y1) = self.span(top, rows);
+        let (first, _) = self.source_rows(top, rows);
+        let row_bytes = self.src_w as usize * 3;
+        let skip = first.checked_sub(src_first).map(|r| r as usize * row_bytes);
+        let rest = skip
+            .and_then(|skip| src.get(skip..))
+            .ok_or_else(|| internal("band rows missing"))?;
+        let held = rest.len() / row_bytes.max(1);
+        let view = fr::images::ImageRef::new(
+            self.src_w,
+            u32::try_from(held).map_err(internal)?,
+            &rest[..held * row_bytes],
+            fr::PixelType::U8x3,
+        )
+        .map_err(internal)?;
+        let options = fr::ResizeOptions::new()
+            .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Box))
+            .use_alpha(false)
+            .crop(0.0, y0 - f64::from(first), f64::from(self.src_w), y1 - y0);
+        let dst_w = self.dst.width();
+        let mut band = fr::images::CroppedImageMut::new(&mut self.dst, 0, top, dst_w, rows)
+            .map_err(internal)?;
+        resizer
+            .inner
+            .resize(&view, &mut band, &options)
+            .map_err(internal)
+    }
+
+    /// The output image and its scale (output pixels per source pixel, across and down).
+    pub(crate) fn finish(self) -> (RgbImage, (f64, f64)) {
+        let (w, h) = (self.dst.width(), self.dst.height());
+        let scale = (
+            f64::from(w) / f64::from(self.src_w),
+            f64::from(h) / f64::from(self.src_h),
+        );
+        let image = RgbImage {
+            width: w,
+            height: h,
+            pixels: self.dst.into_vec(),
+        };
+        (image, scale)
+    }
 }
 
 /// Reusable resampler (its scratch buffers survive across the renditions of one image).

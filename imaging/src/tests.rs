@@ -17,6 +17,7 @@ mod geometry;
 mod pixels;
 mod regressions;
 mod shrink;
+mod stream;
 
 #[derive(Deserialize)]
 pub(super) struct Manifest {

@@ -1,11 +1,14 @@
 //! The shared corpus (manifest.json): every valid file renders with exact geometry and no
 //! smuggled bytes, every invalid file is refused quickly with a listed kind, and truncated or
-//! byte-flipped valid files never make a decoder panic.
+//! byte-flipped valid files never make a decoder panic (and get the same outcome from the
+//! row-by-row PNG decode as from the full-frame one).
 
 use std::time::{Duration, Instant};
 
 use super::super::decode::decode;
-use super::super::{Limits, probe, render};
+use super::super::resize::Resizer;
+use super::super::stream::decode_png_rows;
+use super::super::{Format, Limits, probe, render, sniff};
 use super::{check_jpeg, contains, expected_size, manifest, read, specs};
 
 #[test]
@@ -119,6 +122,44 @@ fn truncated_and_mutated_valid_files_never_panic() {
         for case in cases {
             if let Ok((format, w, h)) = probe(&case, &limits) {
                 let _ = decode(&case, format, w, h, &limits);
+            }
+        }
+    }
+}
+
+#[test]
+fn truncated_and_mutated_corpus_pngs_get_the_full_frame_outcome() {
+    // Given truncations and byte flips of every valid PNG of the corpus
+    let limits = Limits::default();
+    for (rel, entry) in manifest().files {
+        let bytes = read(&rel);
+        if entry.expect.accept.is_none() || sniff(&bytes) != Some(Format::Png) {
+            continue;
+        }
+        let mut cases: Vec<Vec<u8>> = [1, 2, 3, 5, 8]
+            .iter()
+            .map(|k| bytes[..bytes.len() * k / 9].to_vec())
+            .collect();
+        for k in 1..=12usize {
+            let mut m = bytes.clone();
+            let at = (bytes.len() * k * 7919 / 113) % bytes.len();
+            m[at] ^= 0x5A;
+            cases.push(m);
+        }
+        for case in cases {
+            let Ok((format, w, h)) = probe(&case, &limits) else {
+                continue;
+            };
+            // Then the streamed decode (no panic) accepts or refuses each as the full one does
+            let full = decode(&case, format, w, h, &limits).map(|_| ());
+            let ours = decode_png_rows(&case, w, h, 1.0, &mut Resizer::new());
+            let interlaced = matches!(ours, Ok(None));
+            if !interlaced {
+                assert_eq!(
+                    ours.map(|_| ()).map_err(|e| e.code()),
+                    full.map_err(|e| e.code()),
+                    "{rel}"
+                );
             }
         }
     }

@@ -1,4 +1,5 @@
-//! Fuzz targets (bolero) over sniff + probe + decode (+ resize and encode for what decodes).
+//! Fuzz targets (bolero) over sniff + probe + decode, full-frame and row by row (+ resize and
+//! encode for what decodes).
 //!
 //! `cargo test` runs each on bolero's random inputs for a bounded number of iterations. Under
 //! libFuzzer (nightly; `cargo install cargo-bolero`):
@@ -17,7 +18,9 @@
 use std::sync::OnceLock;
 
 use super::super::decode::decode_scaled;
-use super::super::{Limits, RenditionSpec, Size, probe, render, sniff};
+use super::super::resize::Resizer;
+use super::super::stream::decode_png_rows;
+use super::super::{Format, Limits, RenditionSpec, Size, probe, render, sniff};
 use super::{manifest, read};
 
 fn limits() -> Limits {
@@ -40,6 +43,10 @@ fn exercise(bytes: &[u8]) {
     let Ok((format, w, h)) = probe(bytes, &limits) else {
         return;
     };
+    if format == Format::Png {
+        // Outside render's catch_unwind, so that a panic of the row-by-row decode is seen.
+        let _ = decode_png_rows(bytes, w, h, 0.1, &mut Resizer::new());
+    }
     if decode_scaled(bytes, format, w, h, &limits, &|_, _| 0.1).is_ok() {
         let spec = RenditionSpec {
             name: "r".to_owned(),

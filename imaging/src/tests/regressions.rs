@@ -3,7 +3,7 @@
 //! `panic = "abort"`), a timeout or an allocation beyond the budget.
 
 use super::super::decode::decode;
-use super::super::{Limits, probe, render};
+use super::super::{Limits, RenditionSpec, Size, probe, render};
 use super::specs;
 
 /// CRC-32 (ISO-HDLC, as PNG chunks use).
@@ -102,9 +102,20 @@ fn png_palettes_of_partial_entries_or_with_a_longer_trns_are_corrupt() {
 /// A PNG header for `width x height` 8-bit `colour` (2 = RGB, 6 = RGBA) followed by one IDAT of
 /// `idat_len` bytes (not a valid zlib stream) and IEND.
 fn png_claiming(width: u32, height: u32, colour: u8, idat_len: usize) -> Vec<u8> {
+    png_claiming_with(width, height, colour, 0, idat_len)
+}
+
+/// `png_claiming`, Adam7-interlaced when `interlace` is 1.
+fn png_claiming_with(
+    width: u32,
+    height: u32,
+    colour: u8,
+    interlace: u8,
+    idat_len: usize,
+) -> Vec<u8> {
     let mut ihdr = width.to_be_bytes().to_vec();
     ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, colour, 0, 0, 0]);
+    ihdr.extend_from_slice(&[8, colour, 0, 0, interlace]);
     assemble(&[
         (*b"IHDR", ihdr),
         (*b"IDAT", vec![0x55; idat_len]),
@@ -137,13 +148,38 @@ fn a_png_too_short_for_its_declared_pixels_is_refused_before_decoding() {
 fn full_size_decodes_beyond_the_memory_budget_are_refused_up_front() {
     // Given 8,000 x 7,000 (56 MP, under the pixel cap) with enough data to be plausible
     let raw_rgba = (1 + 8_000 * 4) * 7_000 / 1032 + 1;
-    // Then RGBA (224 MB of pixels) is over the 192 MiB budget
-    let err = render_error(&png_claiming(8_000, 7_000, 6, raw_rgba));
+    // Then interlaced RGBA (224 MB of pixels, decoded whole) is over the 192 MiB budget
+    let err = render_error(&png_claiming_with(8_000, 7_000, 6, 1, raw_rgba));
     assert_eq!(err.code(), "too_many_pixels", "{err}");
-    // And RGB (168 MB) is within it: this one fails in the decoder (its data is not zlib)
-    let err = render_error(&png_claiming(8_000, 7_000, 2, raw_rgba));
+    // And interlaced RGB (168 MB) is within it: this one fails in the decoder (not zlib data)
+    let err = render_error(&png_claiming_with(8_000, 7_000, 2, 1, raw_rgba));
     assert_eq!(err.code(), "corrupt_image", "{err}");
     assert!(!err.to_string().contains("cannot hold"), "{err}");
+    // And non-interlaced RGBA is streamed: into a box pre-shrunk image for the usual
+    // renditions, or at full size but 3 bytes a pixel (168 MB) for one that needs it whole;
+    // both fail in the decoder
+    let whole = [RenditionSpec {
+        name: "inside8192".to_owned(),
+        size: Size::Inside {
+            width: 8192,
+            height: 8192,
+        },
+    }];
+    let rgba = png_claiming(8_000, 7_000, 6, raw_rgba);
+    for specs in [&specs()[..], &whole] {
+        let err = render(&rgba, &Limits::default(), specs).expect_err("not zlib");
+        assert_eq!(err.code(), "corrupt_image", "{err}");
+        assert!(!err.to_string().contains("cannot hold"), "{err}");
+    }
+    // But 100 MP RGB needed whole (300 MB) is over the budget, streamed or not
+    let raw_rgb = (1 + 10_000 * 3) * 10_000 / 1032 + 1;
+    let err = render(
+        &png_claiming(10_000, 10_000, 2, raw_rgb),
+        &Limits::default(),
+        &whole,
+    )
+    .expect_err("over the budget");
+    assert_eq!(err.code(), "too_many_pixels", "{err}");
     // And a BMP: 24-bit 9,000 x 8,000 with its 216 MB of rows present only in its header
     let err = render_error(&bmp_claiming(9_000, 8_000, 24, 0));
     assert_eq!(err.code(), "corrupt_image", "{err}");
