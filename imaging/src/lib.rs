@@ -25,13 +25,15 @@
 //! profiles and BMP colour spaces are ignored (pixels taken as sRGB). Alpha is flattened on
 //! white. CMYK/YCCK JPEGs are converted naively (Adobe inverted CMYK), without a profile.
 //! Renditions of several sizes are resampled largest first, and a smaller whole-picture one is
-//! made from a larger one when that has about twice its pixels (`resize::CHAIN_MARGIN`).
+//! made from a larger one when that has about twice its pixels (`chain::CHAIN_MARGIN`).
 
 mod budget;
+mod chain;
 mod chunks;
 mod color;
 mod decode;
 mod encode;
+mod jpeg;
 mod resize;
 mod sniff;
 mod stream;
@@ -194,12 +196,12 @@ pub fn render(
     // Largest first, so that a small thumbnail can be resampled from a larger whole-picture
     // rendition already made (a 200-high from the 400-high) instead of the large intermediate.
     let mut made: Vec<decode::Decoded> = Vec::new();
-    for i in resize::largest_first(decoded.full_width, decoded.full_height, sizes()) {
+    for i in chain::largest_first(decoded.full_width, decoded.full_height, sizes()) {
         let spec = &specs[i];
-        let source = resize::smallest_source(&decoded, &made, spec.size);
+        let source = chain::smallest_source(&decoded, &made, spec.size);
         let (rgb, w, h) = resizer.render(source, spec.size)?;
         let jpeg = encoder.encode(&rgb, w, h)?;
-        if let Some(whole) = resize::as_source(&decoded, spec.size, rgb, w, h) {
+        if let Some(whole) = chain::as_source(&decoded, spec.size, rgb, w, h) {
             made.push(whole);
         }
         renditions[i] = Some(Rendition {

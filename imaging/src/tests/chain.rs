@@ -2,8 +2,8 @@
 //! 400-high one) instead of the decoded intermediate: chosen only when the larger one has about
 //! twice the pixels needed, and as good as resampling from the intermediate.
 
+use super::super::chain::{largest_first, smallest_source};
 use super::super::decode::{Decoded, RgbImage};
-use super::super::resize::{largest_first, smallest_source};
 use super::super::{Limits, RenditionSpec, Size, render};
 use super::{check_jpeg, read};
 

@@ -211,7 +211,7 @@ fn an_uncompressed_bmp_is_checked_against_its_rows() {
 
 #[test]
 fn larger_progressive_jpegs_get_fewer_scans() {
-    use super::super::decode::jpeg_scan_limit;
+    use super::super::jpeg::jpeg_scan_limit;
     // 48 MP at 4:2:0 is 1,125,000 blocks: 100 scans of it took 1.8 to 4.9 s on one core
     // (bench/imaging_budget.py, quiet or shared)
     let blocks = |mp: u64| mp * 1_000_000 / 64 * 3 / 2;

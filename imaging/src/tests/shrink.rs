@@ -4,8 +4,9 @@
 
 use proptest::prelude::*;
 
-use super::super::decode::{Decoded, decode, jpeg_scale};
+use super::super::decode::{Decoded, decode};
 use super::super::encode::Encoder;
+use super::super::jpeg::jpeg_scale;
 use super::super::resize::{Resizer, load_scale, min_source_scale};
 use super::super::{Limits, RenditionSpec, Size, probe, render};
 use super::{check_jpeg, expected_size, specs};
@@ -226,7 +227,7 @@ fn progressive_claiming(w: u32, h: u32, claim_w: u16, claim_h: u16) -> Vec<u8> {
 fn progressive_jpegs_beyond_the_coefficient_budget_are_refused_up_front() {
     let small = progressive_claiming(1000, 1000, 1000, 1000);
     // Y: 125 -> 126 x 126 blocks (whole 2x2 MCUs); Cb, Cr: 63 x 63 blocks; 128 bytes each.
-    let headers = super::super::decode::jpeg_headers(&small);
+    let headers = super::super::jpeg::jpeg_headers(&small);
     assert_eq!(headers.coefficient_bytes, (126 * 126 + 2 * 63 * 63) * 128);
     assert!(render(&small, &Limits::default(), &specs()).is_ok());
     // 12000 x 8000 = 96 MP, under the pixel cap, but its coefficients alone would take 288 MB.
