@@ -128,6 +128,17 @@ pub(super) fn check_jpeg(jpeg: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
     Ok((w as u32, h as u32, pixels))
 }
 
+/// Mean absolute difference per sample between two buffers of the same length.
+pub(super) fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let sum: u64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+        .sum();
+    sum as f64 / a.len() as f64
+}
+
 pub(super) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -5,7 +5,7 @@
 use super::super::chain::{largest_first, smallest_source};
 use super::super::decode::{Decoded, RgbImage};
 use super::super::{Limits, RenditionSpec, Size, render};
-use super::{check_jpeg, read};
+use super::{check_jpeg, mean_abs_diff, read};
 
 fn spec(name: &str, size: Size) -> RenditionSpec {
     RenditionSpec {
@@ -55,16 +55,6 @@ fn the_smallest_source_with_enough_pixels_is_chosen() {
     assert_eq!(pick(small_cover), (533, 400));
     let order = largest_first(4000, 3000, [Size::Height(200), cover, Size::Height(400)]);
     assert_eq!(order, [1, 2, 0]);
-}
-
-fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let sum: u64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
-        .sum();
-    sum as f64 / a.len() as f64
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use super::super::color::{embedded_profile, to_srgb, transform_from};
 use super::super::{Format, Limits, RenditionSpec, Size, render};
-use super::{check_jpeg, decoded, read};
+use super::{check_jpeg, decoded, mean_abs_diff, read};
 
 /// Display P3 (D65) linear RGB to sRGB linear RGB (both D65: no adaptation).
 const P3_TO_SRGB: [[f64; 3]; 3] = [
@@ -27,17 +27,6 @@ fn expected_srgb(p3: [u8; 3]) -> [u8; 3] {
         *o = (e * 255.0).round() as u8;
     }
     out
-}
-
-/// Mean absolute difference per sample between two packed RGB buffers.
-fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let sum: u64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
-        .sum();
-    sum as f64 / a.len() as f64
 }
 
 fn expected_of(raw: &[u8]) -> Vec<u8> {
