@@ -32,7 +32,7 @@ const STREAM_ROW_BYTES_PER_PIXEL: u64 = 32;
 const MAX_DEFLATE_RATIO: u64 = 1032;
 
 fn over_budget(width: u32, height: u32) -> ImageError {
-    ImageError::TooManyPixels {
+    ImageError::OverDecodeBudget {
         width: u64::from(width),
         height: u64::from(height),
     }

@@ -141,7 +141,7 @@ pub(crate) fn decode_jpeg(
     let headers = jpeg_headers(bytes);
     if headers.coefficient_bytes > MAX_JPEG_COEFFICIENT_BYTES {
         // A progressive 100 MP JPEG would need 300-600 MB before a single pixel comes out.
-        return Err(ImageError::TooManyPixels {
+        return Err(ImageError::OverDecodeBudget {
             width: u64::from(width),
             height: u64::from(height),
         });

@@ -93,6 +93,13 @@ pub enum ImageError {
     CorruptImage(String),
     #[error("image has too many pixels: {width}x{height} exceeds the pixel limit")]
     TooManyPixels { width: u64, height: u64 },
+    /// Within the pixel cap, but its decode would need more memory than one image may take
+    /// (an interlaced PNG, a BMP or a progressive JPEG of roughly 50-70 MP and more).
+    #[error(
+        "image is too large to decode: {width}x{height} in this encoding needs more memory than \
+         one image may take; a baseline JPEG or a non-interlaced PNG of this size is accepted"
+    )]
+    OverDecodeBudget { width: u64, height: u64 },
     #[error("image is too large: {bytes} bytes exceeds the size limit")]
     TooLarge { bytes: u64 },
 }
@@ -103,7 +110,9 @@ impl ImageError {
         match self {
             ImageError::UnsupportedFormat => "unsupported_format",
             ImageError::CorruptImage(_) => "corrupt_image",
-            ImageError::TooManyPixels { .. } => "too_many_pixels",
+            ImageError::TooManyPixels { .. } | ImageError::OverDecodeBudget { .. } => {
+                "too_many_pixels"
+            }
             ImageError::TooLarge { .. } => "too_large",
         }
     }

@@ -3,7 +3,7 @@
 //! `panic = "abort"`), a timeout or an allocation beyond the budget.
 
 use super::super::decode::decode;
-use super::super::{Limits, RenditionSpec, Size, probe, render};
+use super::super::{ImageError, Limits, RenditionSpec, Size, probe, render};
 use super::specs;
 
 /// CRC-32 (ISO-HDLC, as PNG chunks use).
@@ -151,6 +151,15 @@ fn full_size_decodes_beyond_the_memory_budget_are_refused_up_front() {
     // Then interlaced RGBA (224 MB of pixels, decoded whole) is over the 192 MiB budget
     let err = render_error(&png_claiming_with(8_000, 7_000, 6, 1, raw_rgba));
     assert_eq!(err.code(), "too_many_pixels", "{err}");
+    // saying why (the pixel cap is not what it exceeds) and what would be accepted
+    assert_eq!(
+        err,
+        ImageError::OverDecodeBudget {
+            width: 8_000,
+            height: 7_000
+        }
+    );
+    assert!(err.to_string().contains("non-interlaced PNG"), "{err}");
     // And interlaced RGB (168 MB) is within it: this one fails in the decoder (not zlib data)
     let err = render_error(&png_claiming_with(8_000, 7_000, 2, 1, raw_rgba));
     assert_eq!(err.code(), "corrupt_image", "{err}");
