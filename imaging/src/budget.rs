@@ -9,12 +9,12 @@ use super::{ImageError, chunks};
 /// under 256 MB for the decoders' own state and the renditions.
 ///
 /// - Non-interlaced PNGs are decoded row by row into the box pre-shrunk image (`stream.rs`),
-///   which is at most a quarter of the original (75 MB at the 100 MP pixel cap): every one up
-///   to the pixel cap fits, unless its renditions need more than a quarter of its scale (no box
-///   pre-shrink): e.g. an 8192-wide fit-inside rendition of a 100 MP image, or a 600x600 cover
-///   of a 50000x2000 panorama (0.3 of its 2000 px height). Those are decoded at full size, 3
-///   bytes a pixel whatever their colour type, so up to about 67 MP; larger ones are refused
-///   `too_many_pixels`.
+///   which is at most a quarter of the original (75 MB at the 100 MP pixel cap). When their
+///   renditions need more than a quarter of their scale (no integer box pre-shrink), they are
+///   decoded whole if that fits (up to about 67 MP, 3 bytes a pixel whatever the colour type),
+///   else box-filtered row by row to exactly the scale the renditions need: e.g. a 4096-wide
+///   fit-inside rendition of a 100 MP image (50 MB). Only renditions needing more than ~80% of
+///   a 100 MP image's scale (an 8192-wide fit of it) are refused `too_many_pixels`.
 /// - Interlaced (Adam7) PNGs and BMPs are decoded at full size: about 67 MP for RGB, 50 MP for
 ///   RGBA or gray (whose conversion to RGB grows the buffer); larger ones `too_many_pixels`.
 ///   Adam7's passes each span the whole image, so its rows cannot be streamed; image's

@@ -9,9 +9,9 @@
 //! - the byte cap and the pixel cap are checked from the header before any decoder allocates,
 //!   and so is the memory budget of the decode (`budget.rs`: 192 MiB of pixel and coefficient
 //!   buffers). Non-interlaced PNGs are decoded row by row into the box pre-shrunk image
-//!   (`stream.rs`), so every one up to the pixel cap fits unless its renditions need more than
-//!   a quarter of its size across (then it is decoded whole, up to about 67 MP); full-size
-//!   decodes of interlaced PNGs and BMPs are capped at about 67 MP for RGB, 50 MP for RGBA. A
+//!   (`stream.rs`), so every one up to the pixel cap fits (unless a rendition needs ~80% of a
+//!   100 MP image's scale); full-size decodes of interlaced PNGs and BMPs are capped at about
+//!   67 MP for RGB, 50 MP for RGBA (`OverDecodeBudget`, code `too_many_pixels`). A
 //!   PNG or uncompressed BMP too short for the pixels it declares is refused before allocating;
 //! - decoder warnings are errors (libjpeg-turbo warnings fail the decode, PNG critical-chunk
 //!   CRCs are checked), the number of JPEG scans is capped, PNG text and ICC chunks are never

@@ -6,9 +6,10 @@
 //! rows each band of output rows needs (about 64 times the box side): the same calls on the
 //! same rows as `resize::pre_shrink` makes on the full-size decode, so the same pixels, and no
 //! full-size image is ever held. A 100 MP PNG made into 600x600 renditions takes a few tens of
-//! MB instead of 300-400 MB; the memory budget (`budget.rs`) caps what is held. Without a box
-//! pre-shrink (renditions needing more than a quarter of the original's scale), rows go
-//! straight into a full-size RGB image, 3 bytes a pixel for every colour type.
+//! MB instead of 300-400 MB; the memory budget (`budget.rs`) caps what is held. Without an
+//! integer box pre-shrink (renditions needing more than a quarter of the original's scale),
+//! rows go straight into a full-size RGB image, 3 bytes a pixel for every colour type, when
+//! that fits the budget, and through a fractional box to exactly the needed scale when not.
 //!
 //! Interlaced (Adam7) PNGs are decoded whole (`decode::decode_scaled`): every pass spans the
 //! whole image, so no band of rows is complete before the last pass starts, and the passes
@@ -67,7 +68,10 @@ pub(crate) fn decode_png_rows(
         channels,
         scratch: &mut row,
     };
-    let (image, scale) = match resize::box_shrink_size(width, height, 1.0, min_scale) {
+    let rgb_len = rows.rgb_len();
+    let shrink_to = resize::box_shrink_size(width, height, 1.0, min_scale)
+        .or_else(|| over_budget_shrink(rgb_len, width, height, min_scale));
+    let (image, scale) = match shrink_to {
         Some((w, h)) => box_shrink(&mut rows, (height, w, h), resizer)?,
         None => (full_size(&mut rows, height)?, (1.0, 1.0)),
     };
@@ -175,6 +179,26 @@ fn box_shrink(
         }
     }
     Ok(shrink.finish())
+}
+
+/// When no integer box pre-shrink applies (a rendition needs more than half the original's
+/// scale, e.g. a 4096-wide fit of a 100 MP image) but the full-size image would be over the
+/// memory budget: the size a fractional box filter takes it to instead, exactly the scale the
+/// renditions need (the final Lanczos3 pass is then close to 1:1, a little softer than from a
+/// full-size image, rather than refused). `None` when the full-size image fits.
+fn over_budget_shrink(
+    rgb_len: usize,
+    width: u32,
+    height: u32,
+    min_scale: f64,
+) -> Option<(u32, u32)> {
+    let whole = budget::streamed_png_bytes(rgb_len, (width, height), 0, 0);
+    if whole <= budget::MAX_DECODE_BYTES || !(min_scale > 0.0 && min_scale < 1.0) {
+        return None;
+    }
+    let w = (f64::from(width) * min_scale).ceil().max(1.0) as u32;
+    let h = (f64::from(height) * min_scale).ceil().max(1.0) as u32;
+    ((w, h) != (width, height)).then_some((w, h))
 }
 
 /// Decodes every row into a full-size RGB image (no box pre-shrink applies).

@@ -109,6 +109,28 @@ fn a_100_megapixel_png_beyond_the_full_size_budget_renders() {
         r.abs_diff(125) <= 6 && g.abs_diff(125) <= 6,
         "middle {r},{g}"
     );
+    // And a rendition needing more than half its scale (no integer box applies) still renders
+    // from a fractional box pre-shrink, with the card where it is
+    let fit = [RenditionSpec {
+        name: "fit4096".to_owned(),
+        size: Size::Inside {
+            width: 4096,
+            height: 4096,
+        },
+    }];
+    let rendered = render(&bytes, &limits, &fit).expect("fractional pre-shrink");
+    let (fw, fh, px) = check_jpeg(&rendered.renditions[0].jpeg).expect("fit4096");
+    assert_eq!((fw, fh), (4096, 4096));
+    let at = |x: u32, y: u32| {
+        let i = (y as usize * fw as usize + x as usize) * 3;
+        [px[i], px[i + 1], px[i + 2]]
+    };
+    assert!(near(at(200, 200), RED, 12), "top-left {:?}", at(200, 200));
+    assert!(
+        near(at(3900, 3900), BLUE, 12),
+        "bottom-right {:?}",
+        at(3900, 3900)
+    );
 }
 
 /// The full-frame path: the whole image decoded, then `pre_shrink` (as `render` did before).
