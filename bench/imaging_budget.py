@@ -17,9 +17,9 @@ built) and worst cases generated here into bench/.corpus/budget/ (git-ignored):
   decoded row by row into the box pre-shrink; png_rgba_100mp_noise.png: 10000x10000 RGBA noise
   (sigma 3, all four bands alike, so alpha varies around 128) with the Paeth filter, ~86 MB: the
   slowest to inflate and unfilter that still fits the 100 MiB byte cap;
-- png_rgb_100mp_interlaced.png (10000x10000) and png_rgb_100mp_panorama.png (50000x2000, whose
-  600x600 cover needs 0.3 of it: no box pre-shrink): refused too_many_pixels up front (each
-  would need a 300 MB full-size image);
+- png_rgb_100mp_interlaced.png (10000x10000): refused too_many_pixels up front (Adam7 needs the
+  300 MB full-size image); png_rgb_100mp_panorama.png (50000x2000, whose 600x600 cover needs 0.3
+  of it, so no integer box pre-shrink): box-filtered row by row to exactly that scale;
 - bmp_rle8_66mp.bmp: 9400x7100 RLE8, 0.5 MB expanding to 200 MB of pixels.
 
 Each file runs pinned to one core (`taskset -c 0`) under GNU time; prints a line per file,
