@@ -94,16 +94,8 @@ fn a_100_megapixel_png_beyond_the_full_size_budget_renders() {
     // And the 600x600 shows the card where it is: red top-left, blue bottom-right, the
     // gradients in the middle (source 5000,5000: red 125, green 125)
     let (cw, _, px) = check_jpeg(&rendered.renditions[0].jpeg).expect("cover600");
-    let at = |x: u32, y: u32| {
-        let i = (y as usize * cw as usize + x as usize) * 3;
-        [px[i], px[i + 1], px[i + 2]]
-    };
-    assert!(near(at(30, 30), RED, 12), "top-left {:?}", at(30, 30));
-    assert!(
-        near(at(570, 570), BLUE, 12),
-        "bottom-right {:?}",
-        at(570, 570)
-    );
+    let at = |x: u32, y: u32| rgb_at(&px, cw, x, y);
+    assert_corners(&px, cw, 30, 570);
     let [r, g, _] = at(300, 300);
     assert!(
         r.abs_diff(125) <= 6 && g.abs_diff(125) <= 6,
@@ -121,15 +113,23 @@ fn a_100_megapixel_png_beyond_the_full_size_budget_renders() {
     let rendered = render(&bytes, &limits, &fit).expect("fractional pre-shrink");
     let (fw, fh, px) = check_jpeg(&rendered.renditions[0].jpeg).expect("fit4096");
     assert_eq!((fw, fh), (4096, 4096));
-    let at = |x: u32, y: u32| {
-        let i = (y as usize * fw as usize + x as usize) * 3;
-        [px[i], px[i + 1], px[i + 2]]
-    };
-    assert!(near(at(200, 200), RED, 12), "top-left {:?}", at(200, 200));
+    assert_corners(&px, fw, 200, 3900);
+}
+
+/// Pixel `x, y` of packed RGB `px`, `width` pixels a row.
+fn rgb_at(px: &[u8], width: u32, x: u32, y: u32) -> [u8; 3] {
+    let i = (y as usize * width as usize + x as usize) * 3;
+    [px[i], px[i + 1], px[i + 2]]
+}
+
+/// The test card's red corner at `near, near` and blue corner at `far, far`.
+fn assert_corners(px: &[u8], width: u32, near_at: u32, far_at: u32) {
+    let top_left = rgb_at(px, width, near_at, near_at);
+    assert!(near(top_left, RED, 12), "top-left {top_left:?}");
+    let bottom_right = rgb_at(px, width, far_at, far_at);
     assert!(
-        near(at(3900, 3900), BLUE, 12),
-        "bottom-right {:?}",
-        at(3900, 3900)
+        near(bottom_right, BLUE, 12),
+        "bottom-right {bottom_right:?}"
     );
 }
 
