@@ -42,12 +42,12 @@ fn jpeg_profile(jpeg: &[u8]) -> Option<Vec<u8>> {
     let mut count = None;
     let mut total = 0;
     for (marker, segment) in jpeg_segments(jpeg) {
-        let Some(rest) = segment.strip_prefix(b"ICC_PROFILE\0") else {
+        let Some(rest) = segment
+            .strip_prefix(b"ICC_PROFILE\0")
+            .filter(|_| marker == 0xE2)
+        else {
             continue;
         };
-        if marker != 0xE2 {
-            continue;
-        }
         let [seq, n, data @ ..] = rest else {
             return None;
         };

@@ -282,10 +282,25 @@ fn decode_bmp(
 }
 
 /// Blends `value` over white with `alpha` (0 = transparent = white), rounding to nearest.
-pub(crate) fn over_white(value: u8, alpha: u8) -> u8 {
+fn over_white(value: u8, alpha: u8) -> u8 {
     let (v, a) = (u32::from(value), u32::from(alpha));
     let blended = (v * a + 255 * (255 - a) + 127) / 255;
     u8::try_from(blended).unwrap_or(u8::MAX)
+}
+
+/// One gray / gray+alpha / RGB / RGBA pixel as RGB, alpha flattened on white (the one
+/// conversion of both the full-frame and the row-by-row decodes).
+pub(crate) fn pixel_to_rgb(px: &[u8]) -> [u8; 3] {
+    match *px {
+        [g] => [g, g, g],
+        [g, a] => {
+            let g = over_white(g, a);
+            [g, g, g]
+        }
+        [r, g, b] => [r, g, b],
+        [r, g, b, a] => [over_white(r, a), over_white(g, a), over_white(b, a)],
+        _ => [0, 0, 0],
+    }
 }
 
 /// Converts gray / gray+alpha / RGB / RGBA rows (`stride` bytes apart) to packed RGB,
@@ -318,24 +333,12 @@ fn to_rgb(
     }
     let n = w * h;
     buf.truncate(n * channels);
-    let convert = |px: &[u8]| -> [u8; 3] {
-        match *px {
-            [g] => [g, g, g],
-            [g, a] => {
-                let g = over_white(g, a);
-                [g, g, g]
-            }
-            [r, g, b] => [r, g, b],
-            [r, g, b, a] => [over_white(r, a), over_white(g, a), over_white(b, a)],
-            _ => [0, 0, 0],
-        }
-    };
     match channels {
         3 => {}
         4 => {
             // Shrinking: pixel i moves from 4i down to 3i; forwards never overwrites unread data.
             for i in 0..n {
-                let rgb = convert(&buf[4 * i..4 * i + 4]);
+                let rgb = pixel_to_rgb(&buf[4 * i..4 * i + 4]);
                 buf[3 * i..3 * i + 3].copy_from_slice(&rgb);
             }
             buf.truncate(3 * n);
@@ -346,7 +349,7 @@ fn to_rgb(
             // unread data.
             buf.resize(3 * n, 0);
             for i in (0..n).rev() {
-                let rgb = convert(&buf[i * channels..(i + 1) * channels]);
+                let rgb = pixel_to_rgb(&buf[i * channels..(i + 1) * channels]);
                 buf[3 * i..3 * i + 3].copy_from_slice(&rgb);
             }
         }

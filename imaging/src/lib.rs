@@ -14,8 +14,8 @@
 //!   67 MP for RGB, 50 MP for RGBA (`OverDecodeBudget`, code `too_many_pixels`). A
 //!   PNG or uncompressed BMP too short for the pixels it declares is refused before allocating;
 //! - decoder warnings are errors (libjpeg-turbo warnings fail the decode, PNG critical-chunk
-//!   CRCs are checked), the number of JPEG scans is capped, PNG text and ICC chunks are never
-//!   inflated;
+//!   CRCs are checked), the number of JPEG scans is capped, PNG text chunks are never inflated
+//!   and an ICC profile only up to 1 MiB (`color.rs`);
 //! - renditions are re-encoded from pixels only: no EXIF, ICC, XMP, COM or trailer survives.
 //!
 //! Colour management (`color.rs`): an embedded RGB ICC profile (JPEG APP2, PNG iCCP; at most

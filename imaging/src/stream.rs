@@ -234,26 +234,13 @@ fn zeroed(len: usize) -> Option<Vec<u8>> {
 }
 
 /// Converts one row of gray / gray+alpha / RGB / RGBA pixels to packed RGB, flattening alpha on
-/// white exactly as the full-frame decode does (`decode::over_white`).
+/// white exactly as the full-frame decode does (`decode::pixel_to_rgb`).
 pub(crate) fn row_to_rgb(src: &[u8], channels: usize, dst: &mut [u8]) {
-    let white = decode::over_white;
-    match channels {
-        1 => {
-            for (d, &g) in dst.chunks_exact_mut(3).zip(src) {
-                d.copy_from_slice(&[g, g, g]);
-            }
-        }
-        2 => {
-            for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(2)) {
-                let g = white(s[0], s[1]);
-                d.copy_from_slice(&[g, g, g]);
-            }
-        }
-        3 => dst.copy_from_slice(src),
-        _ => {
-            for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(4)) {
-                d.copy_from_slice(&[white(s[0], s[3]), white(s[1], s[3]), white(s[2], s[3])]);
-            }
-        }
+    if channels == 3 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(channels)) {
+        d.copy_from_slice(&decode::pixel_to_rgb(s));
     }
 }
