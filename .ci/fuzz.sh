@@ -26,9 +26,19 @@ if [ ! -d "$testdata/valid" ] || [ ! -d "$testdata/invalid" ]; then
   exit 1
 fi
 
+# FUZZ_TOOLS_DIR: where cargo-fuzz is installed (`cargo install --root`), FUZZ_TARGET_DIR: the
+# build (.ci/run keeps both in ~/.cache between runs). Default: cargo's own places.
+if [ -n "${FUZZ_TOOLS_DIR:-}" ]; then
+  export PATH="$FUZZ_TOOLS_DIR/bin:$PATH"
+fi
 if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
   echo "== installing cargo-fuzz $CARGO_FUZZ_VERSION"
-  cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION" \
+    ${FUZZ_TOOLS_DIR:+--root "$FUZZ_TOOLS_DIR"}
+fi
+target_dir=()
+if [ -n "${FUZZ_TARGET_DIR:-}" ]; then
+  target_dir=(--target-dir "$FUZZ_TARGET_DIR")
 fi
 
 toolchain="${FUZZ_TOOLCHAIN:-}"
@@ -55,14 +65,14 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=16}"
 
 cd imaging
 echo "== cargo fuzz build render ($toolchain, sanitizer $sanitizer)"
-"${fuzz[@]}" build --sanitizer "$sanitizer" render
+"${fuzz[@]}" build --sanitizer "$sanitizer" "${target_dir[@]}" render
 
 mkdir -p fuzz/corpus/render
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 echo "== cargo fuzz run render for ${seconds} s (seeds: $testdata/{valid,invalid})"
 status=0
-"${fuzz[@]}" run --sanitizer "$sanitizer" render \
+"${fuzz[@]}" run --sanitizer "$sanitizer" "${target_dir[@]}" render \
   fuzz/corpus/render "$testdata/valid" "$testdata/invalid" -- \
   -max_total_time="$seconds" -timeout=5 -rss_limit_mb=256 -print_final_stats=1 \
   >"$log" 2>&1 || status=$?

@@ -8,12 +8,13 @@
 # One invocation builds all six binaries, so the dependency graph (aws-sdk-*, libjpeg-turbo, ...) is
 # compiled once for the target; libjpeg-turbo's cmake build picks up zig's cross compiler as it is.
 # [workspace.metadata.lambda.build] in Cargo.toml strips debug info and symbols. cargo-lambda is
-# pinned and lives in .venv-lambda (ignored by git).
+# pinned and lives in .venv-lambda (ignored by git; IMAGEGRAM_LAMBDA_VENV puts it elsewhere, and
+# CARGO_TARGET_DIR the build: .ci/run keeps both in ~/.cache between runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LAMBDA_VERSION="1.9.2"
-VENV=".venv-lambda"
+VENV="${IMAGEGRAM_LAMBDA_VENV:-.venv-lambda}"
 FUNCTIONS=(accounts uploads posts images admin resize)
 ARCH="${LAMBDA_ARCH:-arm64}"
 case "$ARCH" in
@@ -29,7 +30,7 @@ if ! { [ -x "$VENV/bin/cargo-lambda" ] &&
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
 fi
 # cargo-lambda finds zig through the venv's python (the ziglang wheel came with it).
-export PATH="$PWD/$VENV/bin:$PATH"
+export PATH="$(cd "$VENV" && pwd)/bin:$PATH"
 cargo lambda --version
 
 # The standard library for the target must already be installed: fetching it (`rustup target add`)
@@ -44,13 +45,14 @@ fi
 
 args=()
 for f in "${FUNCTIONS[@]}"; do args+=(--package "$f"); done
-rm -f target/lambda/*/bootstrap.zip
+LAMBDA_DIR="${CARGO_TARGET_DIR:-target}/lambda"
+rm -f "$LAMBDA_DIR"/*/bootstrap.zip
 cargo lambda build --release "--$ARCH" --output-format zip --locked "${args[@]}"
 
 echo "== lambda zips ($ARCH, built in $(( $(date +%s) - start )) s)"
 status=0
 for f in "${FUNCTIONS[@]}"; do
-  zip="target/lambda/$f/bootstrap.zip"
+  zip="$LAMBDA_DIR/$f/bootstrap.zip"
   if [ ! -f "$zip" ]; then
     echo "missing $zip" >&2
     status=1

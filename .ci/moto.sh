@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOTO_VERSION="5.2.5"
-VENV=".venv-moto"
+VENV="${IMAGEGRAM_MOTO_VENV:-.venv-moto}"
 
 if [ -x "$VENV/bin/moto_server" ] &&
   "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null; then

@@ -27,18 +27,30 @@
 //! Renditions of several sizes are resampled largest first, and a smaller whole-picture one is
 //! made from a larger one when that has about twice its pixels (`chain::CHAIN_MARGIN`).
 
-mod budget;
-mod chain;
-mod chunks;
-mod color;
-mod decode;
-mod encode;
-mod jpeg;
-mod resize;
+mod geometry;
 mod sniff;
+
+// Decoding, resampling and encoding: the `render` feature (on by default).
+#[cfg(feature = "render")]
+mod budget;
+#[cfg(feature = "render")]
+mod chain;
+#[cfg(feature = "render")]
+mod chunks;
+#[cfg(feature = "render")]
+mod color;
+#[cfg(feature = "render")]
+mod decode;
+#[cfg(feature = "render")]
+mod encode;
+#[cfg(feature = "render")]
+mod jpeg;
+#[cfg(feature = "render")]
+mod resize;
+#[cfg(feature = "render")]
 mod stream;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "render"))]
 mod tests;
 
 pub use sniff::sniff;
@@ -157,7 +169,7 @@ pub struct Rendered {
 
 /// The size `size` gives for an upright source of `width x height` (what [`render`] would make).
 pub fn output_size(width: u32, height: u32, size: Size) -> (u32, u32) {
-    let plan = resize::plan(width, height, size);
+    let plan = geometry::plan(width, height, size);
     (plan.width, plan.height)
 }
 
@@ -168,11 +180,12 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<(Format, u32, u32), ImageE
 }
 
 /// Decodes `bytes` once (after [`probe`]) and produces every rendition of `specs` from the
-/// upright 8-bit RGB pixels. JPEGs are shrunk on load (DCT scaling) to the smallest N/8 that
+/// upright 8-bit RGB pixels (the `render` feature). JPEGs are shrunk on load (DCT scaling) to the smallest N/8 that
 /// still gives the largest rendition at least its own size in source pixels; an image still
 /// far larger than needed (PNG, BMP) is box-filtered once to about twice the needed size (a
 /// non-interlaced PNG while it is decoded, row by row), and every rendition is then resampled
 /// with Lanczos3 from that.
+#[cfg(feature = "render")]
 pub fn render(
     bytes: &[u8],
     limits: &Limits,

@@ -36,24 +36,7 @@ pub(super) struct Expect {
     pub or_reject: Option<Vec<String>>,
 }
 
-/// The shared corpus beside the checkout, `<repo>/../shared/testdata` (this crate is
-/// `<repo>/imaging`), unless `IMAGEGRAM_TESTDATA` names another directory.
-pub(super) fn testdata() -> PathBuf {
-    std::env::var_os("IMAGEGRAM_TESTDATA").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/testdata"
-            ))
-        },
-        PathBuf::from,
-    )
-}
-
-pub(super) fn read(rel: &str) -> Vec<u8> {
-    let path = testdata().join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
+pub(super) use test_support::{read, testdata};
 
 pub(super) fn manifest() -> Manifest {
     serde_json::from_slice(&read("manifest.json")).expect("manifest.json parses")

@@ -18,11 +18,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
+use imagegram::domain::{FEED_HEIGHT, FEED_WIDTH};
 use imagegram::imaging::{self, ImageError, Limits, Rendered, RenditionSpec, Size};
 use serde_json::json;
 
 /// Size of the post image, always rendered.
-const POST_SIZE: (u32, u32) = (600, 600);
+const POST_SIZE: (u32, u32) = (FEED_WIDTH, FEED_HEIGHT);
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct RenderArgs {

@@ -18,9 +18,30 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::adapters::local_s3::{self, LocalS3, RENDITIONS_BUCKET, UPLOADS_BUCKET};
 use crate::adapters::s3::S3Objects;
 use crate::adapters::sqlite::Sqlite;
-use crate::app::{App, Secrets, Settings, accounts, resize};
+use crate::app::{App, MetadataStore, Secrets, Settings, accounts};
 use crate::config::ServeConfig;
-use crate::ports::{MediaStore, PostStore, TierStore, UserStore};
+use crate::edge::s3_event;
+
+/// Why the one-machine shape could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Wraps an I/O error with what was being done.
+fn io(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> ServeError {
+    move |source| ServeError::Io {
+        what: what.to_string(),
+        source,
+    }
+}
 
 /// Keys generated into the data dir on first start and kept across restarts.
 #[derive(Serialize, Deserialize)]
@@ -37,10 +58,11 @@ fn random_hex(n: usize) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn load_secrets(dir: &Path) -> anyhow::Result<StoredSecrets> {
+fn load_secrets(dir: &Path) -> Result<StoredSecrets, ServeError> {
     let path = dir.join("secrets.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
-        return Ok(serde_json::from_str(&text)?);
+        return serde_json::from_str(&text)
+            .map_err(|e| ServeError::Setup(format!("{}: {e}", path.display())));
     }
     let s = StoredSecrets {
         jwt: random_hex(32),
@@ -49,24 +71,27 @@ fn load_secrets(dir: &Path) -> anyhow::Result<StoredSecrets> {
         s3_secret_key: random_hex(20),
     };
     let tmp = dir.join("secrets.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&s)?)?;
+    let text = serde_json::to_vec_pretty(&s).map_err(|e| ServeError::Setup(e.to_string()))?;
+    let writing = || io(format!("writing {}", path.display()));
+    std::fs::write(&tmp, text).map_err(writing())?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+            .map_err(writing())?;
     }
-    std::fs::rename(&tmp, &path)?;
+    std::fs::rename(&tmp, &path).map_err(writing())?;
     Ok(s)
 }
 
-fn hex32(text: &str) -> anyhow::Result<[u8; 32]> {
+fn hex32(text: &str) -> Result<[u8; 32], ServeError> {
+    let invalid = || ServeError::Setup("secrets.json: the cursor secret must be 32 hex bytes".into());
     let bytes: Vec<u8> = (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<_, _>>()?;
-    bytes
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("secret must be 32 bytes"))
+        .collect::<Result<_, _>>()
+        .map_err(|_| invalid())?;
+    bytes.try_into().map_err(|_| invalid())
 }
 
 /// The metadata database in a data dir.
@@ -85,9 +110,11 @@ pub struct Running {
 
 impl Running {
     /// Waits until the API server stops (after the shutdown signal).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.server.await??;
-        Ok(())
+    pub async fn wait(self) -> Result<(), ServeError> {
+        self.server
+            .await
+            .map_err(|e| ServeError::Setup(format!("the API server task: {e}")))?
+            .map_err(io("serving the API"))
     }
 }
 
@@ -97,9 +124,11 @@ pub async fn start(
     config: &ServeConfig,
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<Running> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    let store = Sqlite::open(&database_path(&config.data_dir))?;
+) -> Result<Running, ServeError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(io(format!("creating {}", config.data_dir.display())))?;
+    let db = database_path(&config.data_dir);
+    let store = Sqlite::open(&db).map_err(|e| ServeError::Setup(format!("{}: {e}", db.display())))?;
     start_with_store(config, settings, Arc::new(store), shutdown).await
 }
 
@@ -111,11 +140,12 @@ pub async fn start_with_store<S>(
     settings: Settings,
     store: Arc<S>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<Running>
+) -> Result<Running, ServeError>
 where
-    S: UserStore + TierStore + MediaStore + PostStore + 'static,
+    S: MetadataStore + 'static,
 {
-    std::fs::create_dir_all(&config.data_dir)?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(io(format!("creating {}", config.data_dir.display())))?;
     let secrets = load_secrets(&config.data_dir)?;
 
     let (events_tx, events_rx) = mpsc::unbounded_channel::<S3Event>();
@@ -126,7 +156,8 @@ where
         &secrets.s3_secret_key,
         Some(events_tx),
     )
-    .await?;
+    .await
+    .map_err(io(format!("starting the S3 endpoint on {}", config.s3_addr)))?;
     let client =
         S3Objects::local_client(&s3.endpoint, &secrets.s3_access_key, &secrets.s3_secret_key);
     let objects = S3Objects::new(client, UPLOADS_BUCKET, RENDITIONS_BUCKET);
@@ -138,19 +169,21 @@ where
     let app = Arc::new(App::new(store, Arc::new(objects), &keys, settings));
     crate::app::tiers::ensure_builtin(&app)
         .await
-        .map_err(|e| anyhow::anyhow!("creating the builtin tiers: {e}"))?;
+        .map_err(|e| ServeError::Setup(format!("creating the builtin tiers: {e}")))?;
 
     if let Some((name, password)) = &config.admin {
         accounts::ensure_admin(&app, name, password)
             .await
-            .map_err(|e| anyhow::anyhow!("IMAGEGRAM_ADMIN: {e}"))?;
+            .map_err(|e| ServeError::Setup(format!("IMAGEGRAM_ADMIN: {e}")))?;
         tracing::info!(admin = %name, "admin account ready");
     }
 
     tokio::spawn(resize_worker(app.clone(), events_rx));
 
-    let listener = TcpListener::bind(config.addr).await?;
-    let addr = listener.local_addr()?;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(io(format!("listening on {}", config.addr)))?;
+    let addr = listener.local_addr().map_err(io("reading the API address"))?;
     let router = crate::http::router(app.clone());
     let server = tokio::spawn(async move {
         axum::serve(
@@ -184,7 +217,7 @@ async fn resize_worker(app: Arc<App>, mut events: mpsc::UnboundedReceiver<S3Even
         tokio::spawn(async move {
             let _permit = permit;
             for attempt in 0..3u32 {
-                match resize::handle_event(&app, UPLOADS_BUCKET, &event).await {
+                match s3_event::handle_event(&app, UPLOADS_BUCKET, &event).await {
                     Ok(()) => return,
                     Err(e) => {
                         tracing::warn!(attempt, error = %e, "resize failed; will retry");

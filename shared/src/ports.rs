@@ -97,14 +97,6 @@ pub struct ImageQuery {
 ///   atomic step, every post of that image; it returns `false` (and changes nothing) when the image
 ///   was already finished or is unknown, so a duplicate event is a no-op. `Ready` also records the
 ///   original's size and adds its renditions to the image's set.
-/// - `list_image` puts an image into its owner's library with a title and requested size
-///   (`NotFound` if there is no such image, `Conflict(ALREADY_LISTED)` and no change if it is in
-///   the library already); it returns the image as stored.
-/// - `add_renditions` adds to an image's set of stored renditions (a set union: idempotent, safe
-///   under concurrency, never removes one); `NotFound` if there is no such image.
-/// - `list_images` returns the owner's listed images (every status), newest (id desc) first, in
-///   one store query per page when `title` is `None`. With `title`, a page may hold fewer than
-///   `limit` items (a store may bound what it reads per page); `next` is `None` only at the end.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     async fn create_upload(&self, upload: &Upload, image: &Image) -> StoreResult<()>;
@@ -117,6 +109,21 @@ pub trait MediaStore: Send + Sync {
     ) -> StoreResult<()>;
     async fn get_image(&self, id: Id) -> StoreResult<Option<Image>>;
     async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool>;
+}
+
+/// Users' image libraries: images put into them, their renditions, title search.
+///
+/// # Contract
+/// - `list_image` puts an image into its owner's library with a title and requested size
+///   (`NotFound` if there is no such image, `Conflict(ALREADY_LISTED)` and no change if it is in
+///   the library already); it returns the image as stored.
+/// - `add_renditions` adds to an image's set of stored renditions (a set union: idempotent, safe
+///   under concurrency, never removes one); `NotFound` if there is no such image.
+/// - `list_images` returns the owner's listed images (every status), newest (id desc) first, in
+///   one store query per page when `title` is `None`. With `title`, a page may hold fewer than
+///   `limit` items (a store may bound what it reads per page); `next` is `None` only at the end.
+#[async_trait]
+pub trait LibraryStore: Send + Sync {
     async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image>;
     async fn add_renditions(&self, id: Id, renditions: &[Rendition]) -> StoreResult<()>;
     async fn list_images(
@@ -160,7 +167,7 @@ pub fn parse_feed_continuation(sort: FeedSort, text: &str) -> StoreResult<(u64, 
     Ok((count, Id::parse(id).ok_or(StoreError::BadContinuation)?))
 }
 
-/// Posts and their comments.
+/// Posts.
 ///
 /// # Contract
 /// - `create_post` copies the status (and failure) of its image in the same atomic step, so a post
@@ -169,10 +176,6 @@ pub fn parse_feed_continuation(sort: FeedSort, text: &str) -> StoreResult<(u64, 
 /// - `list_posts` returns only `ready` posts, ordered by (comment_count desc, id desc) for
 ///   `FeedSort::Comments` or by id desc for `FeedSort::New`, in one store query per page; `after` is
 ///   a continuation key the same store returned for the same query.
-/// - `add_comment` and `delete_comment` change the comment, `comment_count` and `recent_comments`
-///   (the two newest, newest first) in one atomic step; they stay exact under concurrency.
-///   `add_comment` on a missing or not-ready post is `NotFound`; `delete_comment` of a missing
-///   comment is `NotFound`.
 /// - `delete_post` removes the post and all its comments.
 #[async_trait]
 pub trait PostStore: Send + Sync {
@@ -180,6 +183,18 @@ pub trait PostStore: Send + Sync {
     async fn get_post(&self, id: Id) -> StoreResult<Option<Post>>;
     async fn delete_post(&self, id: Id) -> StoreResult<()>;
     async fn list_posts(&self, query: &FeedQuery, after: Option<&str>) -> StoreResult<Page<Post>>;
+}
+
+/// The comments of posts, kept with their post's count and newest comments.
+///
+/// # Contract
+/// - `add_comment` and `delete_comment` change the comment, its post's `comment_count` and
+///   `recent_comments` (the two newest, newest first) in one atomic step; they stay exact under
+///   concurrency. `add_comment` on a missing or not-ready post is `NotFound`; `delete_comment` of
+///   a missing comment is `NotFound`.
+/// - `list_comments` pages a post's comments newest first.
+#[async_trait]
+pub trait CommentStore: Send + Sync {
     async fn add_comment(&self, comment: &Comment) -> StoreResult<()>;
     async fn get_comment(&self, post_id: Id, comment_id: Id) -> StoreResult<Option<Comment>>;
     async fn delete_comment(&self, post_id: Id, comment_id: Id) -> StoreResult<()>;

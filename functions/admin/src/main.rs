@@ -8,5 +8,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     imagegram::telemetry::init();
     let config = AwsConfig::from_env()?;
     let app = aws::app(&config).await?;
-    lambda_http::run(aws::lambda_router(&[Group::Admin], app)).await
+    lambda_http::run(aws::lambda_router(&Group::of_function("admin"), app)).await
 }

@@ -1,7 +1,7 @@
 //! The `resize` Lambda: S3 object-created events of the uploads bucket in, renditions out.
 
-use imagegram::app::resize;
 use imagegram::aws::{self, AwsConfig};
+use imagegram::edge::s3_event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 use aws_lambda_events::s3::S3Event;
@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         let (app, bucket) = (app.clone(), bucket.clone());
         // An Err makes Lambda retry the event; bad images are recorded as failed and return Ok.
         async move {
-            resize::handle_event(&app, &bucket, &event.payload)
+            s3_event::handle_event(&app, &bucket, &event.payload)
                 .await
                 .map_err(Error::from)
         }

@@ -1,5 +1,6 @@
 //! Accounts: registration, login (with throttling), bearer-token authentication, the first admin.
 
+use crate::app::ErrorCode;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::net::IpAddr;
@@ -91,7 +92,7 @@ pub async fn create_account(
     {
         Ok(()) => Ok(user),
         Err(StoreError::AlreadyExists) => Err(AppError::conflict(
-            "username_taken",
+            ErrorCode::UsernameTaken,
             "that username is taken",
         )),
         Err(e) => Err(tier_error(e)),

@@ -1,5 +1,6 @@
 //! Comments on posts; count and recent comments are kept exact by the store's atomic updates.
 
+use crate::app::ErrorCode;
 use super::views::{CommentView, ListView};
 use super::{App, AppError, AppResult, can_manage, page_limit};
 use crate::domain::{Comment, CommentText, Id, MediaStatus, User};
@@ -10,7 +11,7 @@ pub async fn create(app: &App, user: &User, post_id: &str, text: &str) -> AppRes
     let post = super::posts::visible(app, user, post_id).await?;
     if post.status != MediaStatus::Ready {
         return Err(AppError::conflict(
-            "post_not_ready",
+            ErrorCode::PostNotReady,
             "comments open once the post's image is ready",
         ));
     }
@@ -24,7 +25,7 @@ pub async fn create(app: &App, user: &User, post_id: &str, text: &str) -> AppRes
         text: text.into_inner(),
         created_at: crate::domain::now(),
     };
-    app.posts.add_comment(&comment).await.map_err(|e| match e {
+    app.comments.add_comment(&comment).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("post"),
         other => other.into(),
     })?;
@@ -43,7 +44,7 @@ pub async fn list(
     let binding = format!("comments|{}", post.id);
     let after = cursor.map(|c| app.cursors.open(&binding, c)).transpose()?;
     let page = app
-        .posts
+        .comments
         .list_comments(post.id, limit, after.as_deref())
         .await?;
     Ok(ListView {
@@ -57,7 +58,7 @@ pub async fn delete(app: &App, viewer: &User, post_id: &str, comment_id: &str) -
     let post = super::posts::visible(app, viewer, post_id).await?;
     let comment_id = Id::parse(comment_id).ok_or(AppError::NotFound("comment"))?;
     let comment = app
-        .posts
+        .comments
         .get_comment(post.id, comment_id)
         .await?
         .ok_or(AppError::NotFound("comment"))?;
@@ -66,7 +67,7 @@ pub async fn delete(app: &App, viewer: &User, post_id: &str, comment_id: &str) -
             "only the comment's author, the post's author or an admin may delete it",
         ));
     }
-    app.posts
+    app.comments
         .delete_comment(post.id, comment.id)
         .await
         .map_err(|e| match e {

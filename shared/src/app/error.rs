@@ -1,5 +1,6 @@
 //! The one error type of the use cases; `http::error` is the only place it becomes a status code.
 
+use crate::app::ErrorCode;
 use crate::domain::{CursorError, ValidationError};
 use crate::ports::{ObjectError, StoreError};
 
@@ -10,7 +11,7 @@ pub enum AppError {
     Invalid(#[from] ValidationError),
     /// Malformed request: bad query parameter, cursor or part list (400).
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     #[error("missing or invalid credentials")]
     Unauthorized,
     #[error("{0}")]
@@ -18,7 +19,7 @@ pub enum AppError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
@@ -36,14 +37,14 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::BadRequest {
             code,
             message: message.into(),
         }
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::Conflict {
             code,
             message: message.into(),
@@ -59,10 +60,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound("resource"),
-            StoreError::AlreadyExists => AppError::conflict("already_exists", "it already exists"),
-            StoreError::Conflict(why) => AppError::conflict("conflict", why),
+            StoreError::AlreadyExists => AppError::conflict(ErrorCode::AlreadyExists, "it already exists"),
+            StoreError::Conflict(why) => AppError::conflict(ErrorCode::Conflict, why),
             StoreError::BadContinuation => {
-                AppError::bad_request("invalid_cursor", "the cursor is not valid")
+                AppError::bad_request(ErrorCode::InvalidCursor, "the cursor is not valid")
             }
             StoreError::Unavailable(cause) => AppError::Unavailable(cause),
         }
@@ -73,7 +74,7 @@ impl From<ObjectError> for AppError {
     fn from(e: ObjectError) -> Self {
         match e {
             ObjectError::NotFound => AppError::NotFound("object"),
-            ObjectError::InvalidPart(why) => AppError::bad_request("invalid_part", why),
+            ObjectError::InvalidPart(why) => AppError::bad_request(ErrorCode::InvalidPart, why),
             ObjectError::TooLarge(n) => {
                 AppError::TooLarge(format!("the object has {n} bytes, more than allowed"))
             }
@@ -85,7 +86,7 @@ impl From<ObjectError> for AppError {
 impl From<CursorError> for AppError {
     fn from(_: CursorError) -> Self {
         AppError::bad_request(
-            "invalid_cursor",
+            ErrorCode::InvalidCursor,
             "the cursor is malformed, altered, or belongs to another query",
         )
     }

@@ -1,6 +1,7 @@
 //! The image library: images from uploads or small form posts, listing and title search, the
 //! tier-dependent view, and expiring links to originals.
 
+use crate::app::ErrorCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -69,7 +70,7 @@ pub fn fit(width: Option<u64>, height: Option<u64>) -> AppResult<Option<Fit>> {
 }
 
 async fn list_into_library(app: &App, id: Id, title: &str, fit: Option<Fit>) -> AppResult<Image> {
-    match app.media.list_image(id, title, fit).await {
+    match app.library.list_image(id, title, fit).await {
         Ok(image) => Ok(image),
         Err(StoreError::Conflict(ALREADY_LISTED)) => Err(AppError::conflict(
             ALREADY_LISTED,
@@ -91,7 +92,7 @@ pub async fn create_from_upload(
     let upload = super::uploads::owned(app, user, upload_id).await?;
     if upload.status == UploadStatus::Aborted {
         return Err(AppError::conflict(
-            "upload_aborted",
+            ErrorCode::UploadAborted,
             "the upload was aborted",
         ));
     }
@@ -142,7 +143,7 @@ pub async fn create_from_file(
     if let Err(e) = stored {
         // Never leave a library entry that waits for bytes that will not come.
         let failure = Failure {
-            code: "upload_failed".into(),
+            code: ErrorCode::UploadFailed.as_str().into(),
             message: "storing the file failed; send it again".into(),
         };
         app.media
@@ -279,7 +280,7 @@ pub async fn list(
     let title = title.filter(|t| !t.is_empty());
     if title.is_some_and(|t| t.chars().count() > 200) {
         return Err(AppError::bad_request(
-            "invalid_title",
+            ErrorCode::InvalidTitle,
             "title searches are at most 200 characters",
         ));
     }
@@ -290,7 +291,7 @@ pub async fn list(
         title: title.map(str::to_owned),
         limit,
     };
-    let page = app.media.list_images(&query, after.as_deref()).await?;
+    let page = app.library.list_images(&query, after.as_deref()).await?;
     let tier = tiers::of_user(app, user).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for image in page.items {
@@ -319,7 +320,7 @@ pub async fn link(app: &App, viewer: &User, id: &str, expires_in: u64) -> AppRes
     }
     if image.status != MediaStatus::Ready {
         return Err(AppError::conflict(
-            "image_not_ready",
+            ErrorCode::ImageNotReady,
             "the image is not ready yet (or failed)",
         ));
     }

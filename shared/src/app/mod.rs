@@ -2,11 +2,15 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod codes;
 pub mod comments;
 pub mod error;
+#[cfg(feature = "render")]
 pub mod images;
 pub mod posts;
+#[cfg(feature = "render")]
 pub mod renditions;
+#[cfg(feature = "render")]
 pub mod resize;
 pub mod throttle;
 pub mod tiers;
@@ -17,13 +21,27 @@ pub mod views;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use codes::ErrorCode;
 pub use error::{AppError, AppResult};
 pub use throttle::{Throttle, TrustedClients};
 pub use tokens::TokenKeys;
 
 use crate::domain::{CursorKey, Role, User};
 use crate::imaging::Limits;
-use crate::ports::{MediaStore, ObjectStore, PostStore, TierStore, UserStore};
+use crate::ports::{
+    CommentStore, LibraryStore, MediaStore, ObjectStore, PostStore, TierStore, UserStore,
+};
+
+/// A metadata store that keeps every metadata port (both adapters are one).
+pub trait MetadataStore:
+    UserStore + TierStore + MediaStore + LibraryStore + PostStore + CommentStore
+{
+}
+
+impl<T> MetadataStore for T where
+    T: UserStore + TierStore + MediaStore + LibraryStore + PostStore + CommentStore
+{
+}
 
 /// Tunables with the defaults the API contract implies.
 #[derive(Debug, Clone)]
@@ -63,7 +81,9 @@ pub struct App {
     pub users: Arc<dyn UserStore>,
     pub tiers: Arc<dyn TierStore>,
     pub media: Arc<dyn MediaStore>,
+    pub library: Arc<dyn LibraryStore>,
     pub posts: Arc<dyn PostStore>,
+    pub comments: Arc<dyn CommentStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub tokens: TokenKeys,
     pub cursors: CursorKey,
@@ -97,13 +117,15 @@ impl App {
         settings: Settings,
     ) -> Self
     where
-        S: UserStore + TierStore + MediaStore + PostStore + 'static,
+        S: MetadataStore + 'static,
     {
         Self {
             users: store.clone(),
             tiers: store.clone(),
             media: store.clone(),
-            posts: store,
+            library: store.clone(),
+            posts: store.clone(),
+            comments: store,
             objects,
             tokens: TokenKeys::new(&secrets.jwt, 24 * 3600),
             cursors: CursorKey::new(secrets.cursor),
@@ -126,7 +148,7 @@ pub fn page_limit(limit: Option<u32>) -> AppResult<u32> {
         None => Ok(20),
         Some(n @ 1..=100) => Ok(n),
         Some(_) => Err(AppError::bad_request(
-            "invalid_limit",
+            ErrorCode::InvalidLimit,
             "limit must be between 1 and 100",
         )),
     }

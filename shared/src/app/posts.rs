@@ -1,5 +1,6 @@
 //! Posts and the feed.
 
+use crate::app::ErrorCode;
 use super::views::{ListView, PostView, post_view};
 use super::{App, AppError, AppResult, page_limit};
 use crate::domain::{Caption, FeedSort, Id, MediaStatus, Post, UploadStatus, User, Username};
@@ -10,7 +11,7 @@ pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> A
     let upload = super::uploads::owned(app, user, upload_id).await?;
     if upload.status == UploadStatus::Aborted {
         return Err(AppError::conflict(
-            "upload_aborted",
+            ErrorCode::UploadAborted,
             "the upload was aborted",
         ));
     }
@@ -30,7 +31,7 @@ pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> A
         other => other.into(),
     })?;
     let title = library_title(&stored.caption, &upload.filename);
-    match app.media.list_image(upload.id, &title, None).await {
+    match app.library.list_image(upload.id, &title, None).await {
         Ok(_) | Err(StoreError::Conflict(ALREADY_LISTED)) => {}
         Err(e) => return Err(e.into()),
     }
@@ -93,7 +94,7 @@ pub async fn list(
         Some("new") => FeedSort::New,
         Some(_) => {
             return Err(AppError::bad_request(
-                "invalid_sort",
+                ErrorCode::InvalidSort,
                 "sort must be `comments` or `new`",
             ));
         }
@@ -101,7 +102,7 @@ pub async fn list(
     let author = match author {
         None => None,
         Some(a) => Some(
-            Username::parse(a).map_err(|e| AppError::bad_request("invalid_author", e.message))?,
+            Username::parse(a).map_err(|e| AppError::bad_request(ErrorCode::InvalidAuthor, e.message))?,
         ),
     };
     let limit = page_limit(limit)?;

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::uploads::object_key;
 use super::{App, AppError, AppResult};
-use crate::domain::{Fit, Image, MediaStatus, Rendition, Tier};
+use crate::domain::{FEED_HEIGHT, FEED_WIDTH, Fit, Image, MediaStatus, Rendition, Tier};
 use crate::imaging::{self, ImageError, Limits, Rendered, RenditionSpec, Size};
 use crate::ports::Bucket;
 
@@ -28,8 +28,8 @@ pub fn wanted(image: &Image, tier: &Tier) -> Vec<Rendition> {
 pub fn size_of(r: Rendition) -> Size {
     match r {
         Rendition::Feed => Size::Cover {
-            width: 600,
-            height: 600,
+            width: FEED_WIDTH,
+            height: FEED_HEIGHT,
         },
         Rendition::Fit(f) => Size::Inside {
             width: f.width,
@@ -98,7 +98,7 @@ pub async fn ensure(app: &App, image: &mut Image, tier: &Tier) -> AppResult<()> 
         .await?
         .map_err(|e| AppError::Internal(format!("a ready image no longer renders: {e}")))?;
     store(app, image, rendered).await?;
-    app.media.add_renditions(image.id, &missing).await?;
+    app.library.add_renditions(image.id, &missing).await?;
     tracing::info!(id = %image.id, count = missing.len(), "rendered missing renditions on demand");
     image.renditions.extend(missing);
     Ok(())

@@ -1,12 +1,11 @@
-//! The resize handler: an S3 object-created event in, renditions and one state change out.
+//! The resize use case: an object created in the uploads bucket in, renditions and one state
+//! change out. The S3 event that brings it (and its key encoding) is the edge's business
+//! (`crate::edge::s3_event`).
 //!
 //! The same function runs in the resize Lambda and, fed by the embedded endpoint, in `imagegram
 //! serve`. Events arrive at least once and in any order, so it is idempotent: rendition keys are
 //! deterministic (a rerun overwrites), and `finish_image` changes state only from `processing`.
 //! It returns `Err` only for what a retry can fix (a store or bucket being unavailable).
-
-use aws_lambda_events::s3::S3Event;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use super::{App, renditions, tiers};
 use crate::domain::{DEFAULT_TIER, Failure, Id, Image, MediaStatus, Outcome, Tier, builtin_tier};
@@ -30,29 +29,6 @@ impl From<ObjectError> for Retry {
     }
 }
 
-const KEY_SAFE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'/')
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b' ');
-
-/// Encodes a key the way S3 puts it in event notifications (form encoding: space → `+`).
-pub fn encode_event_key(key: &str) -> String {
-    utf8_percent_encode(key, KEY_SAFE)
-        .to_string()
-        .replace(' ', "+")
-}
-
-/// Decodes an event key (`+` → space, then `%XX`), once, at the edge.
-pub fn decode_event_key(key: &str) -> Option<String> {
-    percent_decode_str(&key.replace('+', " "))
-        .decode_utf8()
-        .ok()
-        .map(|k| k.into_owned())
-}
-
 /// The image id of an uploads-bucket key `uploads/{owner}/{id}`; anything else is not ours.
 pub fn image_id_of(key: &str) -> Option<(String, Id)> {
     let rest = key.strip_prefix("uploads/")?;
@@ -60,26 +36,23 @@ pub fn image_id_of(key: &str) -> Option<(String, Id)> {
     Some((owner.to_owned(), Id::parse(id)?))
 }
 
-/// Handles every record of `event` that names an object under `uploads/` in `uploads_bucket`.
-pub async fn handle_event(app: &App, uploads_bucket: &str, event: &S3Event) -> Result<(), Retry> {
-    for record in &event.records {
-        let bucket = record.s3.bucket.name.as_deref().unwrap_or_default();
-        let raw_key = record.s3.object.key.as_deref().unwrap_or_default();
-        let Some(key) = decode_event_key(raw_key) else {
-            tracing::warn!(raw_key, "ignoring an event key that is not valid UTF-8");
-            continue;
-        };
-        if bucket != uploads_bucket {
-            tracing::warn!(bucket, "ignoring an event from another bucket");
-            continue;
-        }
-        let Some((owner, id)) = image_id_of(&key) else {
-            tracing::info!(key, "ignoring a key outside uploads/{{owner}}/{{id}}");
-            continue;
-        };
-        process(app, &owner, id).await?;
+/// Handles an object created at `key` (decoded) in `bucket`: objects under
+/// `uploads/{owner}/{id}` in the uploads bucket are processed, anything else is ignored.
+pub async fn object_created(
+    app: &App,
+    uploads_bucket: &str,
+    bucket: &str,
+    key: &str,
+) -> Result<(), Retry> {
+    if bucket != uploads_bucket {
+        tracing::warn!(bucket, "ignoring an event from another bucket");
+        return Ok(());
     }
-    Ok(())
+    let Some((owner, id)) = image_id_of(key) else {
+        tracing::info!(key, "ignoring a key outside uploads/{{owner}}/{{id}}");
+        return Ok(());
+    };
+    process(app, &owner, id).await
 }
 
 /// The tier the owner of `image` is on now (Basic's definition if the owner is gone).
@@ -158,18 +131,6 @@ pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_keys_round_trip_and_decode_like_s3() {
-        let key = "uploads/alice/my photo+1.jpg";
-        let encoded = encode_event_key(key);
-        assert_eq!(encoded, "uploads/alice/my+photo%2B1.jpg");
-        assert_eq!(decode_event_key(&encoded).unwrap(), key);
-        assert_eq!(
-            decode_event_key("uploads%2Falice%2Fx").unwrap(),
-            "uploads/alice/x"
-        );
-    }
 
     #[test]
     fn only_upload_keys_with_ids_are_ours() {

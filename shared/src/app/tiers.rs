@@ -1,5 +1,6 @@
 //! Tiers: the builtin three, admin CRUD, and the tier a user's images are shown with.
 
+use crate::app::ErrorCode;
 use serde::Serialize;
 
 use super::views::ListView;
@@ -83,7 +84,7 @@ pub async fn create(app: &App, input: TierInput) -> AppResult<TierView> {
     match app.tiers.create_tier(&tier).await {
         Ok(()) => Ok(tier.into()),
         Err(StoreError::AlreadyExists) => Err(AppError::conflict(
-            "tier_exists",
+            ErrorCode::TierExists,
             format!("a tier named {name} already exists"),
         )),
         Err(e) => Err(e.into()),
@@ -121,14 +122,14 @@ pub async fn delete(app: &App, name: &str) -> AppResult<()> {
     let name = known_name(name)?;
     if name == DEFAULT_TIER {
         return Err(AppError::conflict(
-            "default_tier",
+            ErrorCode::DefaultTier,
             "Basic is the tier every new account gets; it cannot be deleted",
         ));
     }
     if builtin_tier(&name).is_some() {
         // Deleted, it would come back at the next start (`ensure_builtin`): refuse instead.
         return Err(AppError::conflict(
-            "builtin_tier",
+            ErrorCode::BuiltinTier,
             format!("{name} is a builtin tier: it can be edited but not deleted"),
         ));
     }

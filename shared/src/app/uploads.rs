@@ -1,5 +1,6 @@
 //! Uploads: declare, re-sign, inspect, complete and abort S3 multipart uploads done by the client.
 
+use crate::app::ErrorCode;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
@@ -200,7 +201,7 @@ pub async fn resign(app: &App, user: &User, id: &str, numbers: &[u32]) -> AppRes
     let upload = owned(app, user, id).await?;
     if upload.status != UploadStatus::Uploading {
         return Err(AppError::conflict(
-            "upload_closed",
+            ErrorCode::UploadClosed,
             "the upload is no longer accepting parts",
         ));
     }
@@ -240,7 +241,7 @@ pub async fn complete(
         }
         UploadStatus::Aborted => {
             return Err(AppError::conflict(
-                "upload_aborted",
+                ErrorCode::UploadAborted,
                 "the upload was aborted",
             ));
         }
@@ -252,7 +253,7 @@ pub async fn complete(
     let numbers: Vec<u32> = given.iter().map(|p| p.0).collect();
     if numbers != (1..=count).collect::<Vec<_>>() {
         return Err(AppError::bad_request(
-            "invalid_part",
+            ErrorCode::InvalidPart,
             format!("name each of the parts 1..{count} exactly once"),
         ));
     }
@@ -267,19 +268,19 @@ pub async fn complete(
     for (number, etag) in &given {
         let Some(part) = stored.iter().find(|p| p.number == *number) else {
             return Err(AppError::bad_request(
-                "invalid_part",
+                ErrorCode::InvalidPart,
                 format!("part {number} has not been uploaded"),
             ));
         };
         if part.etag != etag.trim_matches('"') {
             return Err(AppError::bad_request(
-                "invalid_part",
+                ErrorCode::InvalidPart,
                 format!("the ETag of part {number} does not match"),
             ));
         }
         if Some(part.size) != upload.part_length(*number) {
             return Err(AppError::bad_request(
-                "invalid_part",
+                ErrorCode::InvalidPart,
                 format!("part {number} has the wrong size"),
             ));
         }
@@ -301,7 +302,7 @@ pub async fn abort(app: &App, user: &User, id: &str) -> AppResult<()> {
     match upload.status {
         UploadStatus::Aborted => Ok(()),
         UploadStatus::Uploaded => Err(AppError::conflict(
-            "upload_completed",
+            ErrorCode::UploadCompleted,
             "a completed upload cannot be aborted",
         )),
         UploadStatus::Uploading => {
@@ -317,7 +318,7 @@ pub async fn abort(app: &App, user: &User, id: &str) -> AppResult<()> {
                 .set_upload_status(upload.id, UploadStatus::Uploading, UploadStatus::Aborted)
                 .await?;
             let failure = crate::domain::Failure {
-                code: "aborted".into(),
+                code: ErrorCode::Aborted.as_str().into(),
                 message: "the upload was aborted".into(),
             };
             app.media

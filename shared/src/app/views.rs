@@ -4,7 +4,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{App, AppResult};
-use crate::domain::{Comment, Failure, MediaStatus, Post, Rendition, User};
+use crate::domain::{Comment, FEED_HEIGHT, FEED_WIDTH, Failure, MediaStatus, Post, Rendition, User};
 use crate::ports::Bucket;
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -83,8 +83,8 @@ pub async fn post_view(app: &App, p: &Post) -> AppResult<PostView> {
             .await?;
         Some(ImageRef {
             url: signed.url,
-            width: 600,
-            height: 600,
+            width: FEED_WIDTH,
+            height: FEED_HEIGHT,
             content_type: "image/jpeg",
         })
     } else {

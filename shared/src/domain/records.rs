@@ -197,6 +197,10 @@ pub enum Outcome {
     Failed(Failure),
 }
 
+/// The size of every post's image, the `Rendition::Feed` cover crop: 600x600.
+pub const FEED_WIDTH: u32 = 600;
+pub const FEED_HEIGHT: u32 = 600;
+
 /// A requested size: the JPEG fits inside it, keeps its aspect and is never enlarged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fit {
@@ -205,16 +209,17 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// A library image without a requested size fits inside the post size.
     pub const DEFAULT: Fit = Fit {
-        width: 600,
-        height: 600,
+        width: FEED_WIDTH,
+        height: FEED_HEIGHT,
     };
 }
 
 /// One JPEG made from an image's original, stored in the renditions bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rendition {
-    /// The 600x600 cover crop posts show.
+    /// The `FEED_WIDTH` x `FEED_HEIGHT` (600x600) cover crop posts show.
     Feed,
     /// Fit inside the requested size.
     Fit(Fit),
@@ -249,7 +254,7 @@ impl Rendition {
     /// Its object key in the renditions bucket: deterministic, so a repeated resize overwrites.
     pub fn key(&self, image: &Id) -> String {
         match self {
-            Rendition::Feed => format!("{image}/600x600.jpg"),
+            Rendition::Feed => format!("{image}/{FEED_WIDTH}x{FEED_HEIGHT}.jpg"),
             Rendition::Fit(f) => format!("{image}/fit-{}x{}.jpg", f.width, f.height),
             Rendition::Thumb(h) => format!("{image}/h-{h}.jpg"),
         }

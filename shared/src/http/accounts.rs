@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::error::ApiResult;
+use super::routes::Routes;
 use super::extract::{Auth, ClientIp, Json};
 use crate::app::App;
 use crate::app::accounts::{self, TokenView};
@@ -20,11 +19,11 @@ pub struct Credentials {
     password: String,
 }
 
-pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/v1/users", post(register))
-        .route("/v1/tokens", post(token))
-        .route("/v1/users/me", get(me))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .post("/v1/users", register)
+        .post("/v1/tokens", token)
+        .get("/v1/users/me", me)
 }
 
 async fn register(

@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use serde::Deserialize;
 
 use super::error::ApiResult;
@@ -52,18 +50,16 @@ pub struct UserPatch {
     role: Option<String>,
 }
 
-pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/v1/admin/tiers", get(list_tiers).post(create_tier))
-        .route(
-            "/v1/admin/tiers/{name}",
-            get(read_tier).put(replace_tier).delete(delete_tier),
-        )
-        .route("/v1/admin/users", get(list_users).post(create_user))
-        .route(
-            "/v1/admin/users/{username}",
-            axum::routing::patch(update_user),
-        )
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/admin/tiers", list_tiers)
+        .post("/v1/admin/tiers", create_tier)
+        .get("/v1/admin/tiers/{name}", read_tier)
+        .put("/v1/admin/tiers/{name}", replace_tier)
+        .delete("/v1/admin/tiers/{name}", delete_tier)
+        .get("/v1/admin/users", list_users)
+        .post("/v1/admin/users", create_user)
+        .patch("/v1/admin/users/{username}", update_user)
 }
 
 async fn list_tiers(

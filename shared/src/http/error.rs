@@ -1,5 +1,6 @@
 //! The one place where errors become status codes and `{"error":{"code","message"}}` bodies.
 
+use crate::app::ErrorCode;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,13 +12,13 @@ use crate::app::AppError;
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     retry_after: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -33,35 +34,35 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
+                ErrorCode::ValidationFailed,
                 message,
             ),
             AppError::BadRequest { code, .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, code, message)
             }
             AppError::Unauthorized => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+                ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
             }
-            AppError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
-            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            AppError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message),
+            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message),
             AppError::Conflict { code, .. } => ApiError::new(StatusCode::CONFLICT, code, message),
             AppError::TooLarge(_) => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, message)
             }
             AppError::UnsupportedFormat(_) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_format",
+                ErrorCode::UnsupportedFormat,
                 message,
             ),
             AppError::Throttled { retry_after } => ApiError {
                 retry_after: Some(retry_after),
-                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message)
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::Throttled, message)
             },
             AppError::Unavailable(cause) => {
                 tracing::error!(%cause, "dependency unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    ErrorCode::Unavailable,
                     "a dependency is unavailable; retry later",
                 )
             }
@@ -69,7 +70,7 @@ impl From<AppError> for ApiError {
                 tracing::error!(%cause, "internal error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     "internal error",
                 )
             }

@@ -1,5 +1,6 @@
 //! Extractors whose rejections speak the API's error shape: bearer auth, JSON bodies, query strings.
 
+use crate::app::ErrorCode;
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -89,22 +90,22 @@ fn json_rejection(r: JsonRejection) -> ApiError {
     let text = r.body_text();
     match r {
         JsonRejection::JsonDataError(_) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", text)
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidBody, text)
         }
         JsonRejection::JsonSyntaxError(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", text)
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, text)
         }
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as application/json",
         ),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             "the request body is larger than 64 KiB",
         ),
-        other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", other.body_text()),
+        other => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedBody, other.body_text()),
     }
 }
 
@@ -119,7 +120,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource"))
+            .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such resource"))
     }
 }
 
@@ -142,7 +143,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|r: QueryRejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidQuery, r.body_text())
             })
     }
 }

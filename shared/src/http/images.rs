@@ -1,18 +1,19 @@
 //! Routes: `/v1/images` (the caller's library) and expiring links to originals.
 
+use crate::app::ErrorCode;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::multipart::{Multipart, MultipartError};
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::{StatusCode, header};
-use axum::routing::{get, post};
+use axum::http::{Method, StatusCode, header};
+use axum::routing::post;
 use bytes::Bytes;
 use serde::Deserialize;
 
 use super::JSON_BODY_LIMIT;
 use super::error::{ApiError, ApiResult};
+use super::routes::Routes;
 use super::extract::{Auth, Json, Path, Query};
 use crate::app::images::{self, FORM_LIMIT, ImageView, LinkView};
 use crate::app::views::ListView;
@@ -39,16 +40,16 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route(
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/images", list)
+        .with(
+            Method::POST,
             "/v1/images",
-            get(list)
-                .post(create)
-                .layer(DefaultBodyLimit::max(FORM_LIMIT)),
+            post(create).layer(DefaultBodyLimit::max(FORM_LIMIT)),
         )
-        .route("/v1/images/{id}", get(read))
-        .route("/v1/images/{id}/links", post(link))
+        .get("/v1/images/{id}", read)
+        .post("/v1/images/{id}/links", link)
 }
 
 type Created<T> = (StatusCode, axum::Json<T>);
@@ -71,7 +72,7 @@ async fn create(
     let image = if is_form {
         let form = Multipart::from_request(req, &())
             .await
-            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "malformed_form", r.body_text()))?;
+            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedForm, r.body_text()))?;
         from_form(&app, &user, form).await?
     } else {
         // This route allows form-sized bodies; JSON keeps the API's 64 KiB limit.
@@ -94,7 +95,7 @@ fn form_error(e: MultipartError) -> ApiError {
         ))
         .into();
     }
-    ApiError::new(StatusCode::BAD_REQUEST, "malformed_form", e.body_text())
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedForm, e.body_text())
 }
 
 fn number(field: &'static str, text: &str) -> Result<u64, AppError> {

@@ -5,11 +5,14 @@ pub mod accounts;
 pub mod admin;
 pub mod error;
 pub mod extract;
+#[cfg(feature = "render")]
 pub mod images;
 pub mod posts;
+pub mod routes;
 pub mod service;
 pub mod uploads;
 
+use crate::app::ErrorCode;
 use std::sync::Arc;
 
 use axum::Router;
@@ -24,13 +27,13 @@ use error::ApiError;
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this route does not take that method",
     )
 }
@@ -47,33 +50,59 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// The route groups, one per Lambda function; `imagegram serve` serves them all.
+/// The route groups, one per Lambda function; `imagegram serve` serves them all. What each serves
+/// is in the route table, [`routes::table`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
     Service,
     Accounts,
     Uploads,
     Posts,
+    /// The image library; it renders missing renditions on demand, so it needs `render`.
+    #[cfg(feature = "render")]
     Images,
     Admin,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: &[Group] = &[
         Group::Service,
         Group::Accounts,
         Group::Uploads,
         Group::Posts,
+        #[cfg(feature = "render")]
         Group::Images,
         Group::Admin,
     ];
 
-    fn routes(self) -> Router<Arc<App>> {
+    /// The Lambda function (`functions/<name>`) that serves this group on AWS.
+    pub fn function(self) -> &'static str {
+        match self {
+            Group::Service | Group::Accounts => "accounts",
+            Group::Uploads => "uploads",
+            Group::Posts => "posts",
+            #[cfg(feature = "render")]
+            Group::Images => "images",
+            Group::Admin => "admin",
+        }
+    }
+
+    /// The groups the Lambda function `function` serves (none for an unknown name).
+    pub fn of_function(function: &str) -> Vec<Group> {
+        Group::ALL
+            .iter()
+            .copied()
+            .filter(|g| g.function() == function)
+            .collect()
+    }
+
+    fn routes(self) -> routes::Routes {
         match self {
             Group::Service => service::routes(),
             Group::Accounts => accounts::routes(),
             Group::Uploads => uploads::routes(),
             Group::Posts => posts::routes(),
+            #[cfg(feature = "render")]
             Group::Images => images::routes(),
             Group::Admin => admin::routes(),
         }
@@ -84,7 +113,9 @@ impl Group {
 pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
     groups
         .iter()
-        .fold(Router::new(), |router, group| router.merge(group.routes()))
+        .fold(Router::new(), |router, group| {
+            router.merge(group.routes().router)
+        })
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
@@ -94,5 +125,5 @@ pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
 
 /// Every route of the API.
 pub fn router(app: Arc<App>) -> Router {
-    router_for(&Group::ALL, app)
+    router_for(Group::ALL, app)
 }

@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
 use serde::Deserialize;
 
 use super::error::ApiResult;
@@ -33,18 +31,15 @@ pub struct FeedParams {
     cursor: Option<String>,
 }
 
-pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/v1/posts", get(feed).post(create))
-        .route("/v1/posts/{id}", get(read).delete(remove))
-        .route(
-            "/v1/posts/{id}/comments",
-            get(list_comments).post(add_comment),
-        )
-        .route(
-            "/v1/posts/{id}/comments/{comment_id}",
-            delete(remove_comment),
-        )
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/posts", feed)
+        .post("/v1/posts", create)
+        .get("/v1/posts/{id}", read)
+        .delete("/v1/posts/{id}", remove)
+        .get("/v1/posts/{id}/comments", list_comments)
+        .post("/v1/posts/{id}/comments", add_comment)
+        .delete("/v1/posts/{id}/comments/{comment_id}", remove_comment)
 }
 
 async fn feed(

@@ -1,24 +1,20 @@
 //! Routes: `GET /healthz`, `GET /openapi.json`, `GET /docs` (Swagger UI, vendored in `docs/`).
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
 
-use crate::app::App;
+use super::routes::Routes;
 
 /// The assets' URLs carry a `?v=` that changes with each vendored version, so they may be cached for a year.
 const ASSET_CACHE: &str = "public, max-age=31536000, immutable";
 
-pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/openapi.json", get(openapi))
-        .route("/docs", get(docs))
-        .route("/docs/swagger-ui-bundle.js", get(swagger_js))
-        .route("/docs/swagger-ui.css", get(swagger_css))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/healthz", healthz)
+        .get("/openapi.json", openapi)
+        .get("/docs", docs)
+        .asset("/docs/swagger-ui-bundle.js", swagger_js)
+        .asset("/docs/swagger-ui.css", swagger_css)
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::error::ApiResult;
+use super::routes::Routes;
 use super::extract::{Auth, Json, Path};
 use crate::app::App;
 use crate::app::uploads::{self, Completed, CreatedUpload, PartUrls, UploadView};
@@ -36,12 +35,13 @@ pub struct Complete {
     parts: Vec<CompletedPart>,
 }
 
-pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/v1/uploads", post(create))
-        .route("/v1/uploads/{id}", get(status).delete(abort))
-        .route("/v1/uploads/{id}/parts", post(resign))
-        .route("/v1/uploads/{id}/complete", post(complete))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .post("/v1/uploads", create)
+        .get("/v1/uploads/{id}", status)
+        .delete("/v1/uploads/{id}", abort)
+        .post("/v1/uploads/{id}/parts", resign)
+        .post("/v1/uploads/{id}/complete", complete)
 }
 
 async fn create(

@@ -16,9 +16,10 @@
 
 use std::cmp::Reverse;
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 
-use super::DynamoStore;
+use super::{DynamoStore, page_end, query_limit};
 use super::errors::{backoff, built, transact, unavailable};
 use super::items::{
     COMMENT_COUNT, Item, RECENT_COMMENTS, STATUS, VERSION, comment_from, comment_item,
@@ -27,9 +28,8 @@ use super::items::{
 use super::keys::{
     COMMENTS_END, FEED_SK, POST_SK, comment_sk, feed_sk, parse_comment_continuation, post_pk,
 };
-use super::posts::{page_end, query_limit};
 use crate::domain::{Comment, Id, MediaStatus, Page};
-use crate::ports::{StoreError, StoreResult};
+use crate::ports::{CommentStore, StoreError, StoreResult};
 
 /// Optimistic-locking attempts per comment write (SECURITY.md figure 4 has 50 writers on one post).
 pub(super) const COMMENT_ATTEMPTS: u32 = 20;
@@ -95,75 +95,8 @@ impl DynamoStore {
             .ok_or(StoreError::NotFound)
     }
 
-    /// GetItem post + one TransactWriteItems, repeated on a version race.
-    pub(super) async fn insert_comment(&self, comment: &Comment) -> StoreResult<()> {
-        for attempt in 0..COMMENT_ATTEMPTS {
-            let item = self.read_post(comment.post_id).await?;
-            let (read, mut recent) = post_state(&item, true)?;
-            recent.push(comment.clone());
-            recent.sort_by_key(|c| Reverse(c.id));
-            recent.truncate(2);
-            let items = vec![
-                self.put(comment_item(comment))?,
-                self.post_update(comment.post_id, &read, 1, &recent, true)?,
-            ];
-            let seed = format!("add_comment|{}|{}|{attempt}", comment.post_id, comment.id);
-            match transact(&self.client, "add comment", items, &seed).await? {
-                Ok(()) => return Ok(()),
-                Err(failed) if failed.item(0) => return Err(StoreError::AlreadyExists),
-                // The post changed (or went away) since it was read: wait, then read it again
-                // (a fresh read right before the transaction keeps the race window short).
-                Err(_) => backoff(attempt).await,
-            }
-        }
-        Err(StoreError::Unavailable(
-            "add comment: too much contention on the post".into(),
-        ))
-    }
 
-    /// GetItem post + Query of the newest comments + one TransactWriteItems, repeated on a race.
-    pub(super) async fn remove_comment(&self, post: Id, comment: Id) -> StoreResult<()> {
-        let comment_key = key(post_pk(post), &comment_sk(comment));
-        for attempt in 0..COMMENT_ATTEMPTS {
-            let item = self.read_post(post).await?;
-            let (read, _) = post_state(&item, false)?;
-            // Read after the version: a commit in between changes the version and cancels us.
-            let newest = self.query_comments(post, COMMENTS_END, 3).await?;
-            let recent: Vec<Comment> = newest
-                .into_iter()
-                .filter(|c| c.id != comment)
-                .take(2)
-                .collect();
-            let delete = built(
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(comment_key.clone()))
-                    .condition_expression("attribute_exists(pk)")
-                    .build(),
-            )?;
-            let items = vec![
-                TransactWriteItem::builder().delete(delete).build(),
-                self.post_update(post, &read, -1, &recent, false)?,
-            ];
-            let seed = format!("delete_comment|{post}|{comment}|{attempt}");
-            match transact(&self.client, "delete comment", items, &seed).await? {
-                Ok(()) => return Ok(()),
-                Err(failed) if failed.item(0) => return Err(StoreError::NotFound),
-                Err(_) => backoff(attempt).await,
-            }
-        }
-        Err(StoreError::Unavailable(
-            "delete comment: too much contention on the post".into(),
-        ))
-    }
 
-    /// One strongly consistent GetItem.
-    pub(super) async fn read_comment(&self, post: Id, comment: Id) -> StoreResult<Option<Comment>> {
-        let item = self
-            .get("comment", key(post_pk(post), &comment_sk(comment)))
-            .await?;
-        item.as_ref().map(comment_from).transpose()
-    }
 
     /// Up to `limit` comments of `post` older than the sort key `before`, newest first: one
     /// strongly consistent Query.
@@ -205,8 +138,82 @@ impl DynamoStore {
         Ok((comments, more))
     }
 
+}
+
+#[async_trait]
+impl CommentStore for DynamoStore {
+    /// GetItem post + one TransactWriteItems, repeated on a version race.
+    async fn add_comment(&self, comment: &Comment) -> StoreResult<()> {
+        for attempt in 0..COMMENT_ATTEMPTS {
+            let item = self.read_post(comment.post_id).await?;
+            let (read, mut recent) = post_state(&item, true)?;
+            recent.push(comment.clone());
+            recent.sort_by_key(|c| Reverse(c.id));
+            recent.truncate(2);
+            let items = vec![
+                self.put(comment_item(comment))?,
+                self.post_update(comment.post_id, &read, 1, &recent, true)?,
+            ];
+            let seed = format!("add_comment|{}|{}|{attempt}", comment.post_id, comment.id);
+            match transact(&self.client, "add comment", items, &seed).await? {
+                Ok(()) => return Ok(()),
+                Err(failed) if failed.item(0) => return Err(StoreError::AlreadyExists),
+                // The post changed (or went away) since it was read: wait, then read it again
+                // (a fresh read right before the transaction keeps the race window short).
+                Err(_) => backoff(attempt).await,
+            }
+        }
+        Err(StoreError::Unavailable(
+            "add comment: too much contention on the post".into(),
+        ))
+    }
+
+    /// GetItem post + Query of the newest comments + one TransactWriteItems, repeated on a race.
+    async fn delete_comment(&self, post: Id, comment: Id) -> StoreResult<()> {
+        let comment_key = key(post_pk(post), &comment_sk(comment));
+        for attempt in 0..COMMENT_ATTEMPTS {
+            let item = self.read_post(post).await?;
+            let (read, _) = post_state(&item, false)?;
+            // Read after the version: a commit in between changes the version and cancels us.
+            let newest = self.query_comments(post, COMMENTS_END, 3).await?;
+            let recent: Vec<Comment> = newest
+                .into_iter()
+                .filter(|c| c.id != comment)
+                .take(2)
+                .collect();
+            let delete = built(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(comment_key.clone()))
+                    .condition_expression("attribute_exists(pk)")
+                    .build(),
+            )?;
+            let items = vec![
+                TransactWriteItem::builder().delete(delete).build(),
+                self.post_update(post, &read, -1, &recent, false)?,
+            ];
+            let seed = format!("delete_comment|{post}|{comment}|{attempt}");
+            match transact(&self.client, "delete comment", items, &seed).await? {
+                Ok(()) => return Ok(()),
+                Err(failed) if failed.item(0) => return Err(StoreError::NotFound),
+                Err(_) => backoff(attempt).await,
+            }
+        }
+        Err(StoreError::Unavailable(
+            "delete comment: too much contention on the post".into(),
+        ))
+    }
+
+    /// One strongly consistent GetItem.
+    async fn get_comment(&self, post: Id, comment: Id) -> StoreResult<Option<Comment>> {
+        let item = self
+            .get("comment", key(post_pk(post), &comment_sk(comment)))
+            .await?;
+        item.as_ref().map(comment_from).transpose()
+    }
+
     /// One Query (`limit + 1`, newest first).
-    pub(super) async fn page_comments(
+    async fn list_comments(
         &self,
         post: Id,
         limit: u32,

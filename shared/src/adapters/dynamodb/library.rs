@@ -9,13 +9,14 @@
 //! Every read here is a GSI Query, so eventually consistent: an image listed a moment ago may be
 //! missing from a page read right after.
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
 };
 
-use super::DynamoStore;
+use super::{DynamoStore, page_end, query_limit};
 use super::errors::{is_condition_failed, retry_conflicts, unavailable};
 use super::items::{
     FIT_HEIGHT, FIT_WIDTH, ID, LISTED, OWNER, RENDITIONS, TITLE, TITLE_FOLD, image_from, key,
@@ -24,9 +25,8 @@ use super::items::{
 use super::keys::{
     GSI_IMAGES_BY_OWNER, IMAGE_SK, OWNER_PK, OWNER_SK, image_pk, parse_image_continuation,
 };
-use super::posts::{page_end, query_limit};
 use crate::domain::{Fit, Id, Image, Page, Rendition, fold_title};
-use crate::ports::{ALREADY_LISTED, ImageQuery, StoreError, StoreResult};
+use crate::ports::{ALREADY_LISTED, ImageQuery, LibraryStore, StoreError, StoreResult};
 
 /// Queries one title-filtered page may run.
 const FILTERED_QUERIES: u32 = 5;
@@ -35,10 +35,51 @@ const FILTERED_QUERIES: u32 = 5;
 const FILTERED_READ_UNITS: f64 = 128.0;
 
 impl DynamoStore {
+
+
+    /// One Query of the owner's partition of `images_by_owner`, newest first, below `before`;
+    /// `Limit` counts the items read, before `title` filters them.
+    async fn query_library(
+        &self,
+        owner: &str,
+        before: Option<&str>,
+        title: Option<&str>,
+        limit: i32,
+    ) -> StoreResult<QueryOutput> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_IMAGES_BY_OWNER)
+            .expression_attribute_values(":owner", s(owner))
+            .scan_index_forward(false)
+            .limit(limit)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        request = match before {
+            Some(b) => request
+                .key_condition_expression(format!("{OWNER_PK} = :owner AND {OWNER_SK} < :before"))
+                .expression_attribute_values(":before", s(b)),
+            None => request.key_condition_expression(format!("{OWNER_PK} = :owner")),
+        };
+        if let Some(t) = title {
+            request = request
+                .filter_expression(format!("contains({TITLE_FOLD}, :title)"))
+                .expression_attribute_values(":title", s(t));
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| unavailable("Query library", &e))
+    }
+
+}
+
+#[async_trait]
+impl LibraryStore for DynamoStore {
     /// One UpdateItem: title, folded title, fit, `listed` and the index keys, conditional on the
     /// image existing and not being listed; a failed condition returns the old item, which tells
     /// `ALREADY_LISTED` from `NotFound`.
-    pub(super) async fn list_in_library(
+    async fn list_image(
         &self,
         id: Id,
         title: &str,
@@ -103,7 +144,7 @@ impl DynamoStore {
 
     /// One UpdateItem `ADD renditions :set` (a set union, so concurrent adds all stay), conditional
     /// on the image existing. Nothing to add is one GetItem (an empty set is not a DynamoDB value).
-    pub(super) async fn add_to_renditions(
+    async fn add_renditions(
         &self,
         id: Id,
         renditions: &[Rendition],
@@ -128,41 +169,6 @@ impl DynamoStore {
         }
     }
 
-    /// One Query of the owner's partition of `images_by_owner`, newest first, below `before`;
-    /// `Limit` counts the items read, before `title` filters them.
-    async fn query_library(
-        &self,
-        owner: &str,
-        before: Option<&str>,
-        title: Option<&str>,
-        limit: i32,
-    ) -> StoreResult<QueryOutput> {
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI_IMAGES_BY_OWNER)
-            .expression_attribute_values(":owner", s(owner))
-            .scan_index_forward(false)
-            .limit(limit)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        request = match before {
-            Some(b) => request
-                .key_condition_expression(format!("{OWNER_PK} = :owner AND {OWNER_SK} < :before"))
-                .expression_attribute_values(":before", s(b)),
-            None => request.key_condition_expression(format!("{OWNER_PK} = :owner")),
-        };
-        if let Some(t) = title {
-            request = request
-                .filter_expression(format!("contains({TITLE_FOLD}, :title)"))
-                .expression_attribute_values(":title", s(t));
-        }
-        request
-            .send()
-            .await
-            .map_err(|e| unavailable("Query library", &e))
-    }
-
     /// A page of the owner's library, newest first.
     ///
     /// Without a title: one Query (`limit + 1`). With one: the same Query filtered by
@@ -178,7 +184,7 @@ impl DynamoStore {
     /// libraries of a few thousand images this is a page or two. Beyond that, search belongs in a
     /// search index fed from the table's stream (OpenSearch, or an n-gram index of the folded
     /// titles), queried for ids, with the items then read by BatchGetItem.
-    pub(super) async fn page_library(
+    async fn list_images(
         &self,
         query: &ImageQuery,
         after: Option<&str>,

@@ -36,29 +36,7 @@ use crate::domain::{
 use crate::ports::{ImageQuery, MediaStore, StoreError, StoreResult};
 
 impl DynamoStore {
-    pub(super) async fn get(&self, what: &str, key: Item) -> StoreResult<Option<Item>> {
-        let got = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(&format!("GetItem {what}"), &e))?;
-        Ok(got.item)
-    }
 
-    pub(super) fn put(&self, item: Item) -> StoreResult<TransactWriteItem> {
-        let put = built(
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build(),
-        )?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
 
     /// Moves one post of a finished image from `processing` to `status`; a post that is gone or
     /// already finished is left alone.
@@ -237,19 +215,6 @@ impl MediaStore for DynamoStore {
         }
     }
 
-    async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image> {
-        self.list_in_library(id, title, fit).await
-    }
 
-    async fn add_renditions(&self, id: Id, renditions: &[Rendition]) -> StoreResult<()> {
-        self.add_to_renditions(id, renditions).await
-    }
 
-    async fn list_images(
-        &self,
-        query: &ImageQuery,
-        after: Option<&str>,
-    ) -> StoreResult<Page<Image>> {
-        self.page_library(query, after).await
-    }
 }

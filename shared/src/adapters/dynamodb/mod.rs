@@ -69,6 +69,11 @@ mod users;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+use crate::ports::StoreResult;
+use errors::{built, unavailable};
+use items::Item;
 
 pub use schema::{TableDefinition, create_table, table_definition};
 
@@ -112,5 +117,53 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+}
+
+/// Table helpers every module of the adapter uses.
+impl DynamoStore {
+    /// A strongly consistent GetItem; `what` names the item in errors.
+    async fn get(&self, what: &str, key: Item) -> StoreResult<Option<Item>> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&format!("GetItem {what}"), &e))?;
+        Ok(got.item)
+    }
+
+    /// A transaction Put that creates `item` (`attribute_not_exists(pk)`).
+    fn put(&self, item: Item) -> StoreResult<TransactWriteItem> {
+        let put = built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build(),
+        )?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+/// `limit + 1` as a DynamoDB `Limit`: one extra item tells whether another page exists.
+fn query_limit(limit: u32) -> i32 {
+    i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX)
+}
+
+/// Trims a `limit + 1` answer to `limit` and returns the item the next page continues after: the
+/// last kept one if there was an extra item, or if DynamoDB stopped early (1 MB) and said so.
+fn page_end<T>(items: &mut Vec<T>, limit: u32, more: bool) -> Option<&T> {
+    let limit = limit as usize;
+    if items.len() > limit {
+        items.truncate(limit);
+        items.last()
+    } else if more {
+        items.last()
+    } else {
+        None
     }
 }

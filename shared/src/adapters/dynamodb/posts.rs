@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, TransactWriteItem, Update, WriteRequest,
 };
 
-use super::DynamoStore;
+use super::{DynamoStore, page_end};
 use super::errors::{backoff, built, is_condition_failed, retry_conflicts, transact, unavailable};
 use super::items::{
     Item, POST_IDS, STATUS, get_media_status, image_from, key, post_from, post_item, s,
@@ -36,11 +36,6 @@ const CREATE_ATTEMPTS: u32 = 4;
 /// BatchWriteItem takes at most 25 requests.
 const BATCH: usize = 25;
 const BATCH_ATTEMPTS: u32 = 8;
-
-/// `limit + 1` as a DynamoDB `Limit`: one extra item tells whether another page exists.
-pub(super) fn query_limit(limit: u32) -> i32 {
-    i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX)
-}
 
 impl DynamoStore {
     /// Deletes every comment of a post: Query the keys, BatchWriteItem 25 at a time.
@@ -220,39 +215,5 @@ impl PostStore for DynamoStore {
             .map(|p| feed_continuation(query.sort, p.comment_count, p.id));
         Ok(Page { items, next })
     }
-
-    async fn add_comment(&self, comment: &Comment) -> StoreResult<()> {
-        self.insert_comment(comment).await
-    }
-
-    async fn get_comment(&self, post_id: Id, comment_id: Id) -> StoreResult<Option<Comment>> {
-        self.read_comment(post_id, comment_id).await
-    }
-
-    async fn delete_comment(&self, post_id: Id, comment_id: Id) -> StoreResult<()> {
-        self.remove_comment(post_id, comment_id).await
-    }
-
-    async fn list_comments(
-        &self,
-        post_id: Id,
-        limit: u32,
-        after: Option<&str>,
-    ) -> StoreResult<Page<Comment>> {
-        self.page_comments(post_id, limit, after).await
-    }
 }
 
-/// Trims a `limit + 1` answer to `limit` and returns the item the next page continues after: the
-/// last kept one if there was an extra item, or if DynamoDB stopped early (1 MB) and said so.
-pub(super) fn page_end<T>(items: &mut Vec<T>, limit: u32, more: bool) -> Option<&T> {
-    let limit = limit as usize;
-    if items.len() > limit {
-        items.truncate(limit);
-        items.last()
-    } else if more {
-        items.last()
-    } else {
-        None
-    }
-}

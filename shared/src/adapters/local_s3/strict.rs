@@ -53,28 +53,7 @@ impl StrictFs {
         if bucket != self.notify_bucket {
             return;
         }
-        let event = serde_json::json!({
-            "Records": [{
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "eventName": event_name,
-                "userIdentity": {"principalId": "imagegram-local"},
-                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                "responseElements": {},
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "imagegram-local",
-                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "imagegram-local"},
-                               "arn": format!("arn:aws:s3:::{bucket}")},
-                    "object": {"key": crate::app::resize::encode_event_key(key), "size": size,
-                               "eTag": etag.trim_matches('"'),
-                               "sequencer": format!("{:016X}", chrono::Utc::now().timestamp_micros())}
-                }
-            }]
-        });
-        match serde_json::from_value::<S3Event>(event) {
+        match crate::edge::s3_event::object_created(event_name, bucket, key, size, etag) {
             Ok(e) => {
                 let _ = events.send(e);
             }

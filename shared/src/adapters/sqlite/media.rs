@@ -1,4 +1,4 @@
-//! `MediaStore` on SQLite: uploads, the processing state of their images, and owners' libraries.
+//! `MediaStore` and `LibraryStore` on SQLite: uploads, the processing state of their images, and owners' libraries.
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
@@ -6,7 +6,9 @@ use rusqlite::{OptionalExtension, params};
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, library, to_millis};
 use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus, Username};
 use crate::domain::{Fit, Page, Rendition, fold_title};
-use crate::ports::{ALREADY_LISTED, ImageQuery, MediaStore, StoreError, StoreResult};
+use crate::ports::{
+    ALREADY_LISTED, ImageQuery, LibraryStore, MediaStore, StoreError, StoreResult,
+};
 
 fn parse_id(text: &str) -> StoreResult<Id> {
     Id::parse(text).ok_or_else(|| corrupt("id"))
@@ -159,7 +161,10 @@ impl MediaStore for Sqlite {
         })
         .await
     }
+}
 
+#[async_trait]
+impl LibraryStore for Sqlite {
     async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image> {
         let (title, fold) = (title.to_owned(), fold_title(title));
         self.write(move |tx| {

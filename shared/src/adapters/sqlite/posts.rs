@@ -1,4 +1,4 @@
-//! `PostStore` on SQLite: posts, comments, and the feed served by one index range scan per page.
+//! `PostStore` and `CommentStore` on SQLite: posts, comments, and the feed served by one index range scan per page.
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -7,7 +7,7 @@ use super::media::failure;
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, to_millis};
 use crate::domain::{Comment, FeedSort, Id, MediaStatus, Page, Post, Username};
 use crate::ports::{
-    FeedQuery, PostStore, StoreError, StoreResult, feed_continuation, parse_feed_continuation,
+    CommentStore, FeedQuery, PostStore, StoreError, StoreResult, feed_continuation, parse_feed_continuation,
 };
 
 const POST_COLUMNS: &str = "id, author, caption, image_id, status, failure_code, failure_message, comment_count, \
@@ -227,7 +227,10 @@ impl PostStore for Sqlite {
         })
         .await
     }
+}
 
+#[async_trait]
+impl CommentStore for Sqlite {
     async fn add_comment(&self, comment: &Comment) -> StoreResult<()> {
         let c = comment.clone();
         self.write(move |tx| {

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
+use crate::common;
 use axum::http::{Method, StatusCode};
 use common::images::{Part, corpus, ids, list_images, multipart_body, post_image, post_multipart};
 use common::{TestApp, call, declare_upload, error_code, on_both_stores, upload, user};

@@ -2,8 +2,8 @@
 //! function's router, S3 notifications into the resize handler.
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
+use crate::common;
 use std::path::PathBuf;
 use std::sync::Arc;
 

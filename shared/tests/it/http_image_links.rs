@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
+use crate::common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};

@@ -1,7 +1,7 @@
 //! Comment counts stay exact under concurrent creates and deletes (SQLite transactions).
 
-mod common;
 
+use crate::common;
 use axum::http::{Method, StatusCode};
 use common::{call, ready_post, spawn_app, user};
 use serde_json::json;

@@ -1,5 +1,5 @@
 //! Test support: a real embedded instance in a temp dir, and helpers to call its router.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)]
 
 pub mod images;
 pub mod moto;
@@ -29,16 +29,7 @@ impl TestApp {
     }
 }
 
-pub fn testdata() -> PathBuf {
-    std::env::var_os("IMAGEGRAM_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/testdata"
-            ))
-        })
-}
+pub use test_support::testdata;
 
 /// The metadata store an instance runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

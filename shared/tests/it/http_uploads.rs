@@ -1,7 +1,7 @@
 //! HTTP tests for uploads: declared limits, ownership (BOLA), lying uploads, resumption.
 
-mod common;
 
+use crate::common;
 use axum::http::{Method, StatusCode};
 use common::{call, error_code, spawn_app, testdata, upload, user, wait_post};
 use serde_json::json;

@@ -1,8 +1,8 @@
 //! End to end: the real server on port 0, a real HTTP client, a 12.6 MB image in two parts
 //! through presigned URLs, a tampered and an expired URL refused, and the 600x600 rendition.
 
-mod common;
 
+use crate::common;
 use std::time::Duration;
 
 use imagegram::app::Settings;

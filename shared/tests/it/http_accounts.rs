@@ -1,8 +1,8 @@
 //! HTTP tests (router.oneshot) for accounts, tokens, auth and the error conventions.
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
+use crate::common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use base64::Engine;

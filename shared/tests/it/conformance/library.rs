@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use imagegram::domain::{Failure, Fit, Id, Image, MediaStatus, Outcome, Rendition};
-use imagegram::ports::{ALREADY_LISTED, ImageQuery, MediaStore, StoreError};
+use imagegram::ports::{ALREADY_LISTED, ImageQuery, StoreError};
 
-use super::{name, unique, upload_and_image};
+use super::{Library, name, unique, upload_and_image};
 
 const FIT: Fit = Fit {
     width: 800,
@@ -15,7 +15,7 @@ const FIT: Fit = Fit {
 };
 
 /// A new, processing image of `owner`, not in the library yet.
-async fn new_image(store: &dyn MediaStore, owner: &str) -> Id {
+async fn new_image(store: &dyn Library, owner: &str) -> Id {
     let (upload, image) = upload_and_image(owner);
     store.create_upload(&upload, &image).await.unwrap();
     image.id
@@ -36,7 +36,7 @@ fn failed() -> Outcome {
     })
 }
 
-async fn renditions_of(store: &dyn MediaStore, id: Id) -> HashSet<Rendition> {
+async fn renditions_of(store: &dyn Library, id: Id) -> HashSet<Rendition> {
     let stored = store.get_image(id).await.unwrap().unwrap().renditions;
     let set: HashSet<_> = stored.iter().copied().collect();
     assert_eq!(set.len(), stored.len(), "a set: {stored:?}");
@@ -52,7 +52,7 @@ fn query(owner: &str, title: Option<&str>, limit: u32) -> ImageQuery {
 }
 
 /// Every image the query lists, across pages (short ones allowed with a title filter).
-pub async fn all_images(store: &dyn MediaStore, query: &ImageQuery) -> Vec<Image> {
+pub async fn all_images(store: &dyn Library, query: &ImageQuery) -> Vec<Image> {
     let mut images = Vec::new();
     let mut after: Option<String> = None;
     for _ in 0..1000 {
@@ -81,7 +81,7 @@ fn ids(images: &[Image]) -> Vec<Id> {
     images.iter().map(|i| i.id).collect()
 }
 
-pub async fn list_image_then_get(store: &dyn MediaStore) {
+pub async fn list_image_then_get(store: &dyn Library) {
     let owner = unique("lib");
     let id = new_image(store, &owner).await;
     let fresh = store.get_image(id).await.unwrap().unwrap();
@@ -123,7 +123,7 @@ pub async fn list_image_then_get(store: &dyn MediaStore) {
     assert_eq!(store.get_image(plain).await.unwrap().unwrap().fit, None);
 }
 
-pub async fn list_images_newest_first_across_pages(store: &dyn MediaStore) {
+pub async fn list_images_newest_first_across_pages(store: &dyn Library) {
     let (owner, other) = (unique("lib"), unique("lib"));
     // Listed images in every status, created oldest first.
     let mut mine = Vec::new();
@@ -180,7 +180,7 @@ pub async fn list_images_newest_first_across_pages(store: &dyn MediaStore) {
     ));
 }
 
-pub async fn title_filter_is_case_insensitive_and_unicode(store: &dyn MediaStore) {
+pub async fn title_filter_is_case_insensitive_and_unicode(store: &dyn Library) {
     let (owner, other) = (unique("lib"), unique("lib"));
     let titles = [
         "Été à Paris",
@@ -224,7 +224,7 @@ pub async fn title_filter_is_case_insensitive_and_unicode(store: &dyn MediaStore
     }
 }
 
-pub async fn add_renditions_is_a_set_union(store: &dyn MediaStore) {
+pub async fn add_renditions_is_a_set_union(store: &dyn Library) {
     let id = new_image(store, &unique("lib")).await;
     store
         .add_renditions(id, &[Rendition::Thumb(200)])
@@ -268,7 +268,7 @@ pub async fn add_renditions_is_a_set_union(store: &dyn MediaStore) {
     ));
 }
 
-pub async fn concurrent_add_renditions_keep_all(store: Arc<dyn MediaStore>) {
+pub async fn concurrent_add_renditions_keep_all(store: Arc<dyn Library>) {
     let id = new_image(store.as_ref(), &unique("lib")).await;
     let mut tasks = Vec::new();
     for h in 1..=16 {
@@ -290,7 +290,7 @@ pub async fn concurrent_add_renditions_keep_all(store: Arc<dyn MediaStore>) {
     assert_eq!(renditions_of(store.as_ref(), id).await, expected);
 }
 
-pub async fn finish_image_adds_its_renditions(store: &dyn MediaStore) {
+pub async fn finish_image_adds_its_renditions(store: &dyn Library) {
     let owner = unique("lib");
     let id = new_image(store, &owner).await;
     store

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
+use crate::common;
 use axum::http::{Method, StatusCode};
 use common::images::{
     get_image, ids, list_images, patch_user, post_image, ready_image, unknown_id,

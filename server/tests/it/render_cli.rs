@@ -5,17 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn testdata() -> PathBuf {
-    std::env::var_os("IMAGEGRAM_TESTDATA").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/testdata"
-            ))
-        },
-        PathBuf::from,
-    )
-}
+use test_support::testdata;
 
 /// Runs `imagegram render` and returns (exit code, the one JSON line on stdout).
 fn render(args: &[&str]) -> (i32, Value) {

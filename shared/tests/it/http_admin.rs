@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
+use crate::common;
 use axum::http::{Method, StatusCode};
 use common::images::{assert_renditions, corpus, get_image, patch_user, ready_image};
 use common::{TestApp, admin, call, error_code, login, on_both_stores, user};

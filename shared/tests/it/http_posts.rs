@@ -1,7 +1,7 @@
 //! HTTP tests for posts, comments and the feed: ordering, pagination, cursors, permissions.
 
-mod common;
 
+use crate::common;
 use axum::http::{Method, StatusCode};
 use common::{call, error_code, ready_post, spawn_app, user};
 use serde_json::{Value, json};

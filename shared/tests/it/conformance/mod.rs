@@ -1,5 +1,5 @@
 //! One conformance suite per port: plain async fns taking the port, run against every adapter.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)]
 
 pub mod library;
 pub mod media;
@@ -9,12 +9,24 @@ pub mod tiers;
 pub mod users;
 
 use imagegram::domain::{Id, Image, Tier, Upload, UploadStatus, Username};
-use imagegram::ports::{StoreError, TierStore, UserStore};
+use imagegram::ports::{
+    CommentStore, LibraryStore, MediaStore, PostStore, StoreError, TierStore, UserStore,
+};
 
 /// A store of accounts: users and the tiers they are on, which the account suites need together.
 pub trait Accounts: UserStore + TierStore {}
 
 impl<T: UserStore + TierStore + ?Sized> Accounts for T {}
+
+/// A store of images and the libraries that list them.
+pub trait Library: MediaStore + LibraryStore {}
+
+impl<T: MediaStore + LibraryStore + ?Sized> Library for T {}
+
+/// A store of posts and their comments.
+pub trait Posts: PostStore + CommentStore {}
+
+impl<T: PostStore + CommentStore + ?Sized> Posts for T {}
 
 pub fn name(text: &str) -> Username {
     Username::parse(text).unwrap()

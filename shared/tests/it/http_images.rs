@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
+use crate::common;
 use axum::http::{Method, StatusCode};
 use common::images::{
     MULTIPART_LIMIT, Part, assert_processing_shape, assert_renditions, corpus, fetch_jpeg,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use imagegram::domain::{Comment, FeedSort, Id, MediaStatus, Outcome, Post, Rendition};
 use imagegram::ports::{FeedQuery, MediaStore, PostStore, StoreError};
 
-use super::{name, upload_and_image};
+use super::{Posts, name, upload_and_image};
 
 fn post_of(author: &str, image: Id) -> Post {
     Post {
@@ -22,7 +22,7 @@ fn post_of(author: &str, image: Id) -> Post {
 }
 
 /// A ready post by `author`.
-pub async fn ready_post(media: &dyn MediaStore, posts: &dyn PostStore, author: &str) -> Post {
+pub async fn ready_post(media: &dyn MediaStore, posts: &dyn Posts, author: &str) -> Post {
     let (upload, image) = upload_and_image(author);
     media.create_upload(&upload, &image).await.unwrap();
     media
@@ -49,7 +49,7 @@ fn comment(post: Id, author: &str, text: &str) -> Comment {
     }
 }
 
-pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn PostStore) {
+pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn Posts) {
     // Post first, then the image finishes.
     let (u1, i1) = upload_and_image("alice");
     media.create_upload(&u1, &i1).await.unwrap();
@@ -99,7 +99,7 @@ pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn PostStore
     ));
 }
 
-pub async fn feed_order_pagination_and_filters(media: &dyn MediaStore, posts: &dyn PostStore) {
+pub async fn feed_order_pagination_and_filters(media: &dyn MediaStore, posts: &dyn Posts) {
     let mut ids = Vec::new();
     for author in ["alice", "bob", "alice", "bob", "alice"] {
         ids.push(ready_post(media, posts, author).await.id);
@@ -185,7 +185,7 @@ pub async fn feed_order_pagination_and_filters(media: &dyn MediaStore, posts: &d
     ));
 }
 
-pub async fn comments_keep_count_and_recent(media: &dyn MediaStore, posts: &dyn PostStore) {
+pub async fn comments_keep_count_and_recent(media: &dyn MediaStore, posts: &dyn Posts) {
     let post = ready_post(media, posts, "alice").await;
     let a = comment(post.id, "bob", "a");
     let b = comment(post.id, "bob", "b");
@@ -245,7 +245,7 @@ pub async fn comments_keep_count_and_recent(media: &dyn MediaStore, posts: &dyn 
 /// SECURITY.md figure 4: 50 concurrent creates then 20 concurrent deletes, 20 repetitions.
 pub async fn concurrent_comments_stay_exact(
     media: Arc<dyn MediaStore>,
-    posts: Arc<dyn PostStore>,
+    posts: Arc<dyn Posts>,
     rounds: usize,
 ) {
     for _ in 0..rounds {
@@ -280,4 +280,58 @@ pub async fn concurrent_comments_stay_exact(
         assert_eq!(live.len(), 30);
         assert_eq!(p.recent_comments, live[..2].to_vec());
     }
+}
+
+/// A failed image fails the posts made before it, and a post made after it is failed at once
+/// (both finish paths write posts); the store, not the caller, decides status and count.
+pub async fn a_failed_image_fails_its_posts(media: &dyn MediaStore, posts: &dyn Posts) {
+    use imagegram::domain::Failure;
+
+    let (upload, image) = upload_and_image("alice");
+    media.create_upload(&upload, &image).await.unwrap();
+    let post = Post {
+        id: Id::generate(),
+        author: name("alice"),
+        caption: "c".into(),
+        image_id: image.id,
+        status: MediaStatus::Ready,
+        failure: None,
+        comment_count: 7,
+        recent_comments: Vec::new(),
+        created_at: imagegram::domain::now(),
+    };
+    // The store, not the caller, decides status and count.
+    let created = posts.create_post(&post).await.unwrap();
+    assert_eq!(
+        (created.status, created.comment_count),
+        (MediaStatus::Processing, 0)
+    );
+    let failure = Failure {
+        code: "corrupt_image".into(),
+        message: "cannot decode".into(),
+    };
+    assert!(
+        media.finish_image(image.id, &Outcome::Failed(failure.clone()))
+            .await
+            .unwrap()
+    );
+    let got = posts.get_post(post.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.status, got.failure),
+        (MediaStatus::Failed, Some(failure))
+    );
+    let late = posts
+        .create_post(&Post {
+            id: Id::generate(),
+            ..post
+        })
+        .await
+        .unwrap();
+    assert_eq!(late.status, MediaStatus::Failed);
+    let q = FeedQuery {
+        sort: FeedSort::New,
+        author: None,
+        limit: 10,
+    };
+    assert!(posts.list_posts(&q, None).await.unwrap().items.is_empty());
 }

@@ -1,0 +1,5 @@
+//! The `imagegram` binary's integration tests, in one test binary: its subcommands run as a user
+//! would run them.
+
+mod admin_cli;
+mod render_cli;
