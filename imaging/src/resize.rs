@@ -8,7 +8,7 @@ use fast_image_resize as fr;
 use super::decode::{Decoded, RgbImage};
 use super::{ImageError, Size};
 
-pub(crate) use super::geometry::{Crop, Plan, plan};
+pub(crate) use super::geometry::plan;
 
 /// How much larger than a rendition its source region must be after JPEG shrink-on-load (DCT
 /// scaling by N/8). DCT scaling is a good low-pass filter (the N/8 inverse DCT keeps the lowest

@@ -2,7 +2,6 @@
 //! property tests of sniffing and rendition geometry.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -36,7 +35,7 @@ pub(super) struct Expect {
     pub or_reject: Option<Vec<String>>,
 }
 
-pub(super) use test_support::{read, testdata};
+pub(super) use test_support::read;
 
 pub(super) fn manifest() -> Manifest {
     serde_json::from_slice(&read("manifest.json")).expect("manifest.json parses")

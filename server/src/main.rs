@@ -97,7 +97,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "imagegram listening on http://{} (S3 endpoint {})",
         running.addr, running.s3.endpoint
     );
-    running.wait().await
+    Ok(running.wait().await?)
 }
 
 #[tokio::main]

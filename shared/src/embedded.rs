@@ -77,15 +77,15 @@ fn load_secrets(dir: &Path) -> Result<StoredSecrets, ServeError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-            .map_err(writing())?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(writing())?;
     }
     std::fs::rename(&tmp, &path).map_err(writing())?;
     Ok(s)
 }
 
 fn hex32(text: &str) -> Result<[u8; 32], ServeError> {
-    let invalid = || ServeError::Setup("secrets.json: the cursor secret must be 32 hex bytes".into());
+    let invalid =
+        || ServeError::Setup("secrets.json: the cursor secret must be 32 hex bytes".into());
     let bytes: Vec<u8> = (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2).unwrap_or("zz"), 16))
@@ -128,7 +128,8 @@ pub async fn start(
     std::fs::create_dir_all(&config.data_dir)
         .map_err(io(format!("creating {}", config.data_dir.display())))?;
     let db = database_path(&config.data_dir);
-    let store = Sqlite::open(&db).map_err(|e| ServeError::Setup(format!("{}: {e}", db.display())))?;
+    let store =
+        Sqlite::open(&db).map_err(|e| ServeError::Setup(format!("{}: {e}", db.display())))?;
     start_with_store(config, settings, Arc::new(store), shutdown).await
 }
 
@@ -157,7 +158,10 @@ where
         Some(events_tx),
     )
     .await
-    .map_err(io(format!("starting the S3 endpoint on {}", config.s3_addr)))?;
+    .map_err(io(format!(
+        "starting the S3 endpoint on {}",
+        config.s3_addr
+    )))?;
     let client =
         S3Objects::local_client(&s3.endpoint, &secrets.s3_access_key, &secrets.s3_secret_key);
     let objects = S3Objects::new(client, UPLOADS_BUCKET, RENDITIONS_BUCKET);
@@ -183,7 +187,9 @@ where
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(io(format!("listening on {}", config.addr)))?;
-    let addr = listener.local_addr().map_err(io("reading the API address"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the API address"))?;
     let router = crate::http::router(app.clone());
     let server = tokio::spawn(async move {
         axum::serve(

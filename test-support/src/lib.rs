@@ -6,7 +6,12 @@ use std::path::PathBuf;
 /// `IMAGEGRAM_TESTDATA` names another directory.
 pub fn testdata() -> PathBuf {
     std::env::var_os("IMAGEGRAM_TESTDATA").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata")),
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/testdata"
+            ))
+        },
         PathBuf::from,
     )
 }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::super::resize::{Plan, plan};
+use super::super::geometry::{Plan, plan};
 use super::super::{Limits, MAX_RENDITION_SIDE, RenditionSpec, Size, render};
 use super::{check_jpeg, expected_size};
 

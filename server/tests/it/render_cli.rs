@@ -1,6 +1,5 @@
 //! `imagegram render` end to end: the built binary on files of the shared corpus.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;

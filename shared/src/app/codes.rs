@@ -50,6 +50,7 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed",
     // State (409)
     AlreadyExists = "already_exists",
+    AlreadyListed = "already_listed",
     Conflict = "conflict",
     UsernameTaken = "username_taken",
     TierExists = "tier_exists",
@@ -113,8 +114,14 @@ mod tests {
         for e in [
             ImageError::UnsupportedFormat,
             ImageError::CorruptImage(String::new()),
-            ImageError::TooManyPixels { width: 1, height: 1 },
-            ImageError::OverDecodeBudget { width: 1, height: 1 },
+            ImageError::TooManyPixels {
+                width: 1,
+                height: 1,
+            },
+            ImageError::OverDecodeBudget {
+                width: 1,
+                height: 1,
+            },
             ImageError::TooLarge { bytes: 1 },
         ] {
             assert!(ErrorCode::parse(e.code()).is_some(), "{}", e.code());

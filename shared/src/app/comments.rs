@@ -1,8 +1,8 @@
 //! Comments on posts; count and recent comments are kept exact by the store's atomic updates.
 
-use crate::app::ErrorCode;
 use super::views::{CommentView, ListView};
 use super::{App, AppError, AppResult, can_manage, page_limit};
+use crate::app::ErrorCode;
 use crate::domain::{Comment, CommentText, Id, MediaStatus, User};
 use crate::ports::StoreError;
 
@@ -25,10 +25,13 @@ pub async fn create(app: &App, user: &User, post_id: &str, text: &str) -> AppRes
         text: text.into_inner(),
         created_at: crate::domain::now(),
     };
-    app.comments.add_comment(&comment).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::NotFound("post"),
-        other => other.into(),
-    })?;
+    app.comments
+        .add_comment(&comment)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("post"),
+            other => other.into(),
+        })?;
     Ok(CommentView::from(&comment))
 }
 

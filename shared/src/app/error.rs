@@ -60,7 +60,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound("resource"),
-            StoreError::AlreadyExists => AppError::conflict(ErrorCode::AlreadyExists, "it already exists"),
+            StoreError::AlreadyExists => {
+                AppError::conflict(ErrorCode::AlreadyExists, "it already exists")
+            }
             StoreError::Conflict(why) => AppError::conflict(ErrorCode::Conflict, why),
             StoreError::BadContinuation => {
                 AppError::bad_request(ErrorCode::InvalidCursor, "the cursor is not valid")

@@ -73,7 +73,7 @@ async fn list_into_library(app: &App, id: Id, title: &str, fit: Option<Fit>) -> 
     match app.library.list_image(id, title, fit).await {
         Ok(image) => Ok(image),
         Err(StoreError::Conflict(ALREADY_LISTED)) => Err(AppError::conflict(
-            ALREADY_LISTED,
+            ErrorCode::AlreadyListed,
             "this upload is already in your library",
         )),
         Err(e) => Err(e.into()),

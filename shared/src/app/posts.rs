@@ -1,8 +1,8 @@
 //! Posts and the feed.
 
-use crate::app::ErrorCode;
 use super::views::{ListView, PostView, post_view};
 use super::{App, AppError, AppResult, page_limit};
+use crate::app::ErrorCode;
 use crate::domain::{Caption, FeedSort, Id, MediaStatus, Post, UploadStatus, User, Username};
 use crate::ports::{ALREADY_LISTED, FeedQuery, StoreError};
 
@@ -102,7 +102,8 @@ pub async fn list(
     let author = match author {
         None => None,
         Some(a) => Some(
-            Username::parse(a).map_err(|e| AppError::bad_request(ErrorCode::InvalidAuthor, e.message))?,
+            Username::parse(a)
+                .map_err(|e| AppError::bad_request(ErrorCode::InvalidAuthor, e.message))?,
         ),
     };
     let limit = page_limit(limit)?;

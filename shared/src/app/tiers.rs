@@ -137,7 +137,7 @@ pub async fn delete(app: &App, name: &str) -> AppResult<()> {
         Ok(()) => Ok(()),
         Err(StoreError::NotFound) => Err(AppError::NotFound("tier")),
         Err(StoreError::Conflict(TIER_IN_USE)) => Err(AppError::conflict(
-            TIER_IN_USE,
+            ErrorCode::TierInUse,
             "users are on this tier: move them to another tier first",
         )),
         Err(e) => Err(e.into()),

@@ -4,7 +4,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{App, AppResult};
-use crate::domain::{Comment, FEED_HEIGHT, FEED_WIDTH, Failure, MediaStatus, Post, Rendition, User};
+use crate::domain::{
+    Comment, FEED_HEIGHT, FEED_WIDTH, Failure, MediaStatus, Post, Rendition, User,
+};
 use crate::ports::Bucket;
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::routes::Routes;
 use super::extract::{Auth, ClientIp, Json};
+use super::routes::Routes;
 use crate::app::App;
 use crate::app::accounts::{self, TokenView};
 use crate::app::views::UserView;

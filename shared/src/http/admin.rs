@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::error::ApiResult;
 use super::extract::{Admin, Json, PageParams, Path, Query};
+use super::routes::Routes;
 use crate::app::App;
 use crate::app::admin::{self, UserChanges};
 use crate::app::tiers::{self, TierInput, TierView};

@@ -43,8 +43,12 @@ impl From<AppError> for ApiError {
             AppError::Unauthorized => {
                 ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
             }
-            AppError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message),
-            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message),
+            AppError::Forbidden(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+            }
+            AppError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+            }
             AppError::Conflict { code, .. } => ApiError::new(StatusCode::CONFLICT, code, message),
             AppError::TooLarge(_) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, message)

@@ -89,9 +89,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 fn json_rejection(r: JsonRejection) -> ApiError {
     let text = r.body_text();
     match r {
-        JsonRejection::JsonDataError(_) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidBody, text)
-        }
+        JsonRejection::JsonDataError(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidBody,
+            text,
+        ),
         JsonRejection::JsonSyntaxError(_) => {
             ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, text)
         }
@@ -105,7 +107,11 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             ErrorCode::TooLarge,
             "the request body is larger than 64 KiB",
         ),
-        other => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedBody, other.body_text()),
+        other => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::MalformedBody,
+            other.body_text(),
+        ),
     }
 }
 
@@ -120,7 +126,13 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such resource"))
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::NotFound,
+                    "no such resource",
+                )
+            })
     }
 }
 
@@ -143,7 +155,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|r: QueryRejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidQuery, r.body_text())
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidQuery,
+                    r.body_text(),
+                )
             })
     }
 }

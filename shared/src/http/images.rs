@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use super::JSON_BODY_LIMIT;
 use super::error::{ApiError, ApiResult};
-use super::routes::Routes;
 use super::extract::{Auth, Json, Path, Query};
+use super::routes::Routes;
 use crate::app::images::{self, FORM_LIMIT, ImageView, LinkView};
 use crate::app::views::ListView;
 use crate::app::{App, AppError};
@@ -70,9 +70,13 @@ async fn create(
                 .starts_with("multipart/form-data")
         });
     let image = if is_form {
-        let form = Multipart::from_request(req, &())
-            .await
-            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedForm, r.body_text()))?;
+        let form = Multipart::from_request(req, &()).await.map_err(|r| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedForm,
+                r.body_text(),
+            )
+        })?;
         from_form(&app, &user, form).await?
     } else {
         // This route allows form-sized bodies; JSON keeps the API's 64 KiB limit.
@@ -95,7 +99,11 @@ fn form_error(e: MultipartError) -> ApiError {
         ))
         .into();
     }
-    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedForm, e.body_text())
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::MalformedForm,
+        e.body_text(),
+    )
 }
 
 fn number(field: &'static str, text: &str) -> Result<u64, AppError> {

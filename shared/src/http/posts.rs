@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::error::ApiResult;
 use super::extract::{Auth, Json, PageParams, Path, Query};
+use super::routes::Routes;
 use crate::app::views::{CommentView, ListView, PostView};
 use crate::app::{App, comments, posts};
 

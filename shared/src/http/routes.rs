@@ -42,7 +42,12 @@ impl Routes {
 
     /// Adds `method_router` (which must serve exactly `method`) at `path`. Paths may repeat with
     /// other methods: axum merges them.
-    pub fn with(mut self, method: Method, path: &'static str, route: MethodRouter<Arc<App>>) -> Self {
+    pub fn with(
+        mut self,
+        method: Method,
+        path: &'static str,
+        route: MethodRouter<Arc<App>>,
+    ) -> Self {
         self.router = self.router.route(path, route);
         self.table.push((method, path, true));
         self

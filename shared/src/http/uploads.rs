@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::routes::Routes;
 use super::extract::{Auth, Json, Path};
+use super::routes::Routes;
 use crate::app::App;
 use crate::app::uploads::{self, Completed, CreatedUpload, PartUrls, UploadView};
 

@@ -1,6 +1,5 @@
 //! Comment counts stay exact under concurrent creates and deletes (SQLite transactions).
 
-
 use crate::common;
 use axum::http::{Method, StatusCode};
 use common::{call, ready_post, spawn_app, user};

@@ -4,14 +4,12 @@
 //! How the moto server is found or started (and why it serializes requests): `common/moto.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use crate::{common, conformance};
-use std::time::Instant;
 
 use common::moto::{moto_url, store};
 use imagegram::adapters::dynamodb::{DynamoStore, create_table};
 use imagegram::domain::Id;
-use imagegram::ports::StoreError;
+use imagegram::ports::{LibraryStore, StoreError};
 
 #[tokio::test]
 async fn dynamodb_create_table_twice_is_already_exists() {
@@ -28,6 +26,30 @@ async fn dynamodb_create_table_twice_is_already_exists() {
 /// one table that has collected earlier rounds' items the same rounds take about 4x longer (≈ 9 min
 /// instead of ≈ 2.5 min here) without testing anything more. The rounds are independent anyway:
 /// each makes its own post.
+/// Tiers count their users in the same transactions that write users: the count is what makes
+/// `delete_tier` atomic, so check it is exact through creates, moves and refused writes.
+type RawItem = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// A raw item of the store's table (what the adapter wrote, beyond what the ports show).
+async fn raw_item(s: &DynamoStore, pk: &str, sk: &str) -> Option<RawItem> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = DynamoStore::local_client(&moto_url(), "AKTEST", "secret-test");
+    client
+        .get_item()
+        .table_name(s.table())
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+fn number(item: &RawItem, name: &str) -> i64 {
+    item[name].as_n().unwrap().parse().unwrap()
+}
+
 /// Tiers count their users in the same transactions that write users: the count is what makes
 /// `delete_tier` atomic, so check it is exact through creates, moves and refused writes.
 #[tokio::test]

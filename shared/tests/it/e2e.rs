@@ -1,7 +1,6 @@
 //! End to end: the real server on port 0, a real HTTP client, a 12.6 MB image in two parts
 //! through presigned URLs, a tampered and an expired URL refused, and the 600x600 rendition.
 
-
 use crate::common;
 use std::time::Duration;
 

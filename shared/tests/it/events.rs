@@ -2,7 +2,6 @@
 //! function's router, S3 notifications into the resize handler.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,9 +12,10 @@ use bytes::Bytes;
 use imagegram::adapters::local_s3::{self, RENDITIONS_BUCKET, UPLOADS_BUCKET};
 use imagegram::adapters::s3::S3Objects;
 use imagegram::adapters::sqlite::Sqlite;
-use imagegram::app::{App, Secrets, Settings, resize};
+use imagegram::app::{App, Secrets, Settings};
 use imagegram::aws::lambda_router;
 use imagegram::domain::{Id, Image, MediaStatus, Upload, UploadStatus, Username, now};
+use imagegram::edge::s3_event;
 use imagegram::http::Group;
 use imagegram::ports::Bucket;
 use serde_json::Value;
@@ -147,7 +147,7 @@ async fn s3_fixtures_drive_the_resize_handler_idempotently() {
 
     // Keys outside the prefix, not naming an id, or from another bucket change nothing.
     for name in ["key_with_spaces_and_plus", "outside_prefix", "other_bucket"] {
-        resize::handle_event(&app, bucket, &s3_fixture(name))
+        s3_event::handle_event(&app, bucket, &s3_fixture(name))
             .await
             .unwrap();
         assert_eq!(
@@ -165,7 +165,7 @@ async fn s3_fixtures_drive_the_resize_handler_idempotently() {
     );
 
     // The real event (with moto-style encoded slashes too) makes the image ready, once.
-    resize::handle_event(&app, bucket, &s3_fixture("encoded_slashes"))
+    s3_event::handle_event(&app, bucket, &s3_fixture("encoded_slashes"))
         .await
         .unwrap();
     let ready = app.media.get_image(id).await.unwrap().unwrap();
@@ -182,9 +182,9 @@ async fn s3_fixtures_drive_the_resize_handler_idempotently() {
     // Duplicates, concurrently, are no-ops: same state, same single rendition.
     let (put, complete) = (s3_fixture("put"), s3_fixture("complete_multipart"));
     let (a, b, c) = tokio::join!(
-        resize::handle_event(&app, bucket, &put),
-        resize::handle_event(&app, bucket, &complete),
-        resize::handle_event(&app, bucket, &put),
+        s3_event::handle_event(&app, bucket, &put),
+        s3_event::handle_event(&app, bucket, &complete),
+        s3_event::handle_event(&app, bucket, &put),
     );
     a.unwrap();
     b.unwrap();

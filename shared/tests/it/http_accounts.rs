@@ -1,7 +1,6 @@
 //! HTTP tests (router.oneshot) for accounts, tokens, auth and the error conventions.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

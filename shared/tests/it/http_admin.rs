@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common;
 use axum::http::{Method, StatusCode};
 use common::images::{assert_renditions, corpus, get_image, patch_user, ready_image};

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common;
 use axum::http::{Method, StatusCode};
 use common::images::{

@@ -1,6 +1,5 @@
 //! HTTP tests for posts, comments and the feed: ordering, pagination, cursors, permissions.
 
-
 use crate::common;
 use axum::http::{Method, StatusCode};
 use common::{call, error_code, ready_post, spawn_app, user};

@@ -1,6 +1,5 @@
 //! HTTP tests for uploads: declared limits, ownership (BOLA), lying uploads, resumption.
 
-
 use crate::common;
 use axum::http::{Method, StatusCode};
 use common::{call, error_code, spawn_app, testdata, upload, user, wait_post};

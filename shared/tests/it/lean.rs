@@ -18,7 +18,15 @@ const CODECS: [&str; 6] = [
 /// The crate names in `package`'s normal dependency tree.
 fn tree(package: &str) -> BTreeSet<String> {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "--offline", "--locked", "-e", "normal", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
         .args(["-p", package])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
@@ -35,7 +43,11 @@ fn tree(package: &str) -> BTreeSet<String> {
 }
 
 fn holds<'a>(tree: &BTreeSet<String>, names: &[&'a str]) -> Vec<&'a str> {
-    names.iter().copied().filter(|n| tree.contains(*n)).collect()
+    names
+        .iter()
+        .copied()
+        .filter(|n| tree.contains(*n))
+        .collect()
 }
 
 #[test]

@@ -1,6 +1,5 @@
 //! The OpenAPI document and `/docs`: in step with the router both ways, true to the answers, served offline.
 
-
 use crate::common;
 use std::collections::BTreeSet;
 
@@ -22,7 +21,7 @@ const HTTP_METHODS: [&str; 8] = [
 const ULID: &str = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
 
 fn document() -> Value {
-    serde_json::from_str(include_str!("../src/http/openapi.json")).expect("openapi.json is JSON")
+    serde_json::from_str(include_str!("../../src/http/openapi.json")).expect("openapi.json is JSON")
 }
 
 /// (METHOD, path template) of every operation in the document.

@@ -21,9 +21,9 @@ fn workspace_file(name: &str) -> String {
 fn covers(pattern: &str, path: &str) -> bool {
     let (p, s): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
     p.len() == s.len()
-        && p.iter().zip(&s).all(|(a, b)| {
-            a == b || (a.starts_with('{') && a.ends_with('}') && !b.is_empty())
-        })
+        && p.iter()
+            .zip(&s)
+            .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}') && !b.is_empty()))
 }
 
 /// (function, METHOD, path) of every HttpApi event of every function in `template.yaml`.
@@ -64,7 +64,12 @@ fn watch_router() -> BTreeSet<(String, String)> {
         .expect("[workspace.metadata.lambda.watch.router]");
     router
         .iter()
-        .map(|(path, f)| (path.clone(), f.as_str().expect("a function name").to_owned()))
+        .map(|(path, f)| {
+            (
+                path.clone(),
+                f.as_str().expect("a function name").to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -75,8 +80,10 @@ fn documented() -> BTreeSet<(String, String)> {
     let mut ops = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for method in item.as_object().expect("a path item").keys() {
-            if ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
-                .contains(&method.as_str())
+            if [
+                "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            ]
+            .contains(&method.as_str())
             {
                 ops.insert((method.to_uppercase(), path.clone()));
             }
@@ -87,8 +94,10 @@ fn documented() -> BTreeSet<(String, String)> {
 
 fn served() -> Vec<Route> {
     let routes = table(Group::ALL);
-    let unique: BTreeSet<(String, &str)> =
-        routes.iter().map(|r| (r.method.to_string(), r.path)).collect();
+    let unique: BTreeSet<(String, &str)> = routes
+        .iter()
+        .map(|r| (r.method.to_string(), r.path))
+        .collect();
     assert_eq!(unique.len(), routes.len(), "a route is added twice");
     routes
 }
@@ -167,7 +176,10 @@ fn the_openapi_document_has_exactly_the_served_operations() {
     let missing: Vec<_> = served.difference(&documented).collect();
     let unserved: Vec<_> = documented.difference(&served).collect();
     assert!(missing.is_empty(), "served but not documented: {missing:?}");
-    assert!(unserved.is_empty(), "documented but not served: {unserved:?}");
+    assert!(
+        unserved.is_empty(),
+        "documented but not served: {unserved:?}"
+    );
 }
 
 #[test]

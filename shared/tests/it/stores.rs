@@ -93,8 +93,7 @@ macro_rules! suites {
             #[tokio::test]
             async fn posts_feed() {
                 let (s, _guard) = $fresh;
-                conformance::posts::feed_order_pagination_and_filters(s.as_ref(), s.as_ref())
-                    .await;
+                conformance::posts::feed_order_pagination_and_filters(s.as_ref(), s.as_ref()).await;
             }
 
             #[tokio::test]

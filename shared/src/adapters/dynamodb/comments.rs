@@ -19,7 +19,6 @@ use std::cmp::Reverse;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 
-use super::{DynamoStore, page_end, query_limit};
 use super::errors::{backoff, built, transact, unavailable};
 use super::items::{
     COMMENT_COUNT, Item, RECENT_COMMENTS, STATUS, VERSION, comment_from, comment_item,
@@ -28,6 +27,7 @@ use super::items::{
 use super::keys::{
     COMMENTS_END, FEED_SK, POST_SK, comment_sk, feed_sk, parse_comment_continuation, post_pk,
 };
+use super::{DynamoStore, page_end, query_limit};
 use crate::domain::{Comment, Id, MediaStatus, Page};
 use crate::ports::{CommentStore, StoreError, StoreResult};
 
@@ -95,9 +95,6 @@ impl DynamoStore {
             .ok_or(StoreError::NotFound)
     }
 
-
-
-
     /// Up to `limit` comments of `post` older than the sort key `before`, newest first: one
     /// strongly consistent Query.
     async fn query_comments(
@@ -137,7 +134,6 @@ impl DynamoStore {
             .collect::<StoreResult<Vec<_>>>()?;
         Ok((comments, more))
     }
-
 }
 
 #[async_trait]

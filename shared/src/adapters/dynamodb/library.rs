@@ -16,7 +16,6 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
 };
 
-use super::{DynamoStore, page_end, query_limit};
 use super::errors::{is_condition_failed, retry_conflicts, unavailable};
 use super::items::{
     FIT_HEIGHT, FIT_WIDTH, ID, LISTED, OWNER, RENDITIONS, TITLE, TITLE_FOLD, image_from, key,
@@ -25,6 +24,7 @@ use super::items::{
 use super::keys::{
     GSI_IMAGES_BY_OWNER, IMAGE_SK, OWNER_PK, OWNER_SK, image_pk, parse_image_continuation,
 };
+use super::{DynamoStore, page_end, query_limit};
 use crate::domain::{Fit, Id, Image, Page, Rendition, fold_title};
 use crate::ports::{ALREADY_LISTED, ImageQuery, LibraryStore, StoreError, StoreResult};
 
@@ -35,8 +35,6 @@ const FILTERED_QUERIES: u32 = 5;
 const FILTERED_READ_UNITS: f64 = 128.0;
 
 impl DynamoStore {
-
-
     /// One Query of the owner's partition of `images_by_owner`, newest first, below `before`;
     /// `Limit` counts the items read, before `title` filters them.
     async fn query_library(
@@ -71,7 +69,6 @@ impl DynamoStore {
             .await
             .map_err(|e| unavailable("Query library", &e))
     }
-
 }
 
 #[async_trait]
@@ -79,12 +76,7 @@ impl LibraryStore for DynamoStore {
     /// One UpdateItem: title, folded title, fit, `listed` and the index keys, conditional on the
     /// image existing and not being listed; a failed condition returns the old item, which tells
     /// `ALREADY_LISTED` from `NotFound`.
-    async fn list_image(
-        &self,
-        id: Id,
-        title: &str,
-        fit: Option<Fit>,
-    ) -> StoreResult<Image> {
+    async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image> {
         let mut set = format!("{LISTED} = :true, {OWNER_PK} = #owner, {OWNER_SK} = #id");
         let mut remove = Vec::new();
         let mut update = self
@@ -144,11 +136,7 @@ impl LibraryStore for DynamoStore {
 
     /// One UpdateItem `ADD renditions :set` (a set union, so concurrent adds all stay), conditional
     /// on the image existing. Nothing to add is one GetItem (an empty set is not a DynamoDB value).
-    async fn add_renditions(
-        &self,
-        id: Id,
-        renditions: &[Rendition],
-    ) -> StoreResult<()> {
+    async fn add_renditions(&self, id: Id, renditions: &[Rendition]) -> StoreResult<()> {
         let image_key = key(image_pk(id), IMAGE_SK);
         let Some(set) = rendition_set(renditions) else {
             let found = self.get("image", image_key).await?;

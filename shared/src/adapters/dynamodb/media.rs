@@ -16,11 +16,10 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::TransactWriteItem;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::DynamoStore;
-use super::errors::{built, is_condition_failed, retry_conflicts, transact, unavailable};
+use super::errors::{is_condition_failed, retry_conflicts, transact, unavailable};
 use super::items::{
     AUTHOR, FAILURE_CODE, FAILURE_MESSAGE, HEIGHT, Item, RENDITIONS, STATUS, WIDTH,
     get_media_status, get_post_ids, image_from, image_item, key, n, rendition_set, s, upload_from,
@@ -30,14 +29,10 @@ use super::keys::{
     AUTHOR_PK, FEED_PARTITION, FEED_PK, FEED_SK, IMAGE_SK, NEW_SK, POST_SK, UPLOAD_SK, feed_sk,
     image_pk, post_pk, upload_pk,
 };
-use crate::domain::{
-    Failure, Fit, Id, Image, MediaStatus, Outcome, Page, Rendition, Upload, UploadStatus,
-};
-use crate::ports::{ImageQuery, MediaStore, StoreError, StoreResult};
+use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus};
+use crate::ports::{MediaStore, StoreError, StoreResult};
 
 impl DynamoStore {
-
-
     /// Moves one post of a finished image from `processing` to `status`; a post that is gone or
     /// already finished is left alone.
     async fn finish_post(
@@ -214,7 +209,4 @@ impl MediaStore for DynamoStore {
             Err(e) => Err(unavailable("UpdateItem image", &e)),
         }
     }
-
-
-
 }

@@ -18,7 +18,6 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, TransactWriteItem, Update, WriteRequest,
 };
 
-use super::{DynamoStore, page_end};
 use super::errors::{backoff, built, is_condition_failed, retry_conflicts, transact, unavailable};
 use super::items::{
     Item, POST_IDS, STATUS, get_media_status, image_from, key, post_from, post_item, s,
@@ -28,7 +27,8 @@ use super::keys::{
     GSI_FEED, GSI_FEED_NEW, IMAGE_SK, NEW_SK, POST_SK, feed_continuation, image_pk,
     parse_feed_continuation, post_pk,
 };
-use crate::domain::{Comment, FeedSort, Id, Page, Post};
+use super::{DynamoStore, page_end, query_limit};
+use crate::domain::{FeedSort, Id, Page, Post};
 use crate::ports::{FeedQuery, PostStore, StoreError, StoreResult};
 
 /// Reads of the image before giving up; two suffice (an image changes status once).
@@ -216,4 +216,3 @@ impl PostStore for DynamoStore {
         Ok(Page { items, next })
     }
 }
-

@@ -15,11 +15,10 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
-use super::DynamoStore;
 use super::errors::{is_condition_failed, retry_conflicts, unavailable};
 use super::items::{Item, USER_COUNT, corrupt, get_bool, get_s, key, n, s};
 use super::keys::{TIERS_PARTITION, parse_tier_continuation};
-use super::posts::{page_end, query_limit};
+use super::{DynamoStore, page_end, query_limit};
 use crate::domain::{Page, Tier};
 use crate::ports::{StoreError, StoreResult, TIER_IN_USE, TierStore};
 

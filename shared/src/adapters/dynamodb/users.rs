@@ -18,15 +18,14 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
 
-use super::DynamoStore;
 use super::errors::{backoff, built, transact, unavailable};
 use super::items::{TIER, USER_COUNT, key, n, s, user_from, user_item};
 use super::keys::{
     GSI_IMAGES_BY_OWNER, OWNER_PK, OWNER_SK, USER_SK, USERS_PARTITION, parse_user_continuation,
     user_pk,
 };
-use super::posts::{page_end, query_limit};
 use super::tiers::tier_key;
+use super::{DynamoStore, page_end, query_limit};
 use crate::domain::{Id, Page, User};
 use crate::ports::{NO_SUCH_TIER, StoreError, StoreResult, UserStore};
 

@@ -6,9 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, library, to_millis};
 use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus, Username};
 use crate::domain::{Fit, Page, Rendition, fold_title};
-use crate::ports::{
-    ALREADY_LISTED, ImageQuery, LibraryStore, MediaStore, StoreError, StoreResult,
-};
+use crate::ports::{ALREADY_LISTED, ImageQuery, LibraryStore, MediaStore, StoreError, StoreResult};
 
 fn parse_id(text: &str) -> StoreResult<Id> {
     Id::parse(text).ok_or_else(|| corrupt("id"))

@@ -93,7 +93,7 @@ mod tests {
     use super::*;
     use crate::adapters::sqlite::Sqlite;
     use crate::domain::{Fit, Id, MediaStatus, Rendition, Role, Tier, Username};
-    use crate::ports::{ImageQuery, MediaStore, TierStore, UserStore};
+    use crate::ports::{ImageQuery, LibraryStore, MediaStore, TierStore, UserStore};
 
     const V1_SCHEMA: &str = include_str!("migrations/v1_schema.sql");
 

@@ -7,7 +7,8 @@ use super::media::failure;
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, to_millis};
 use crate::domain::{Comment, FeedSort, Id, MediaStatus, Page, Post, Username};
 use crate::ports::{
-    CommentStore, FeedQuery, PostStore, StoreError, StoreResult, feed_continuation, parse_feed_continuation,
+    CommentStore, FeedQuery, PostStore, StoreError, StoreResult, feed_continuation,
+    parse_feed_continuation,
 };
 
 const POST_COLUMNS: &str = "id, author, caption, image_id, status, failure_code, failure_message, comment_count, \
@@ -140,6 +141,9 @@ impl PostStore for Sqlite {
             let (status, code, message) = image.ok_or(StoreError::NotFound)?;
             p.status = MediaStatus::parse(&status).ok_or_else(|| corrupt("image status"))?;
             p.failure = failure(code, message);
+            // A new post has no comments, whatever the caller's value says (as stored below).
+            p.comment_count = 0;
+            p.recent_comments = Vec::new();
             let (code, message) = p.failure.clone().map(|f| (f.code, f.message)).unzip();
             let r = tx.execute(
                 "INSERT INTO posts (id, author, caption, image_id, status, failure_code, failure_message, \

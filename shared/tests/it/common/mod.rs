@@ -4,7 +4,6 @@
 pub mod images;
 pub mod moto;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;

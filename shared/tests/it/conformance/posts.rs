@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use imagegram::domain::{Comment, FeedSort, Id, MediaStatus, Outcome, Post, Rendition};
-use imagegram::ports::{FeedQuery, MediaStore, PostStore, StoreError};
+use imagegram::ports::{FeedQuery, MediaStore, StoreError};
 
 use super::{Posts, name, upload_and_image};
 
@@ -311,7 +311,8 @@ pub async fn a_failed_image_fails_its_posts(media: &dyn MediaStore, posts: &dyn 
         message: "cannot decode".into(),
     };
     assert!(
-        media.finish_image(image.id, &Outcome::Failed(failure.clone()))
+        media
+            .finish_image(image.id, &Outcome::Failed(failure.clone()))
             .await
             .unwrap()
     );
