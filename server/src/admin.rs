@@ -55,7 +55,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     };
     let user = match &args.table {
         Some(table) => {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let sdk = imagegram::aws::sdk_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
             ensure_admin_in(&store, &store, &args.username, &password).await
         }

@@ -109,9 +109,26 @@ impl AwsConfig {
     }
 }
 
+/// The HTTP client of every AWS SDK client: hyper with rustls on ring, the system's roots. One
+/// per SDK client set (a hyper pool belongs to the runtime it first ran on).
+pub fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// The ambient SDK configuration (region, credentials: the function's role) with [`http_client`].
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client())
+        .load()
+        .await
+}
+
 /// Builds the use-case state over DynamoDB and S3 with the ambient credentials (the function's role).
 pub async fn app(config: &AwsConfig) -> Result<Arc<App>, ConfigError> {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = sdk_config().await;
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         config.table.clone(),

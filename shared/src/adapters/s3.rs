@@ -79,6 +79,7 @@ impl S3Objects {
             .region(Region::new("us-east-1"))
             .endpoint_url(endpoint)
             .credentials_provider(creds)
+            .http_client(crate::aws::http_client())
             .force_path_style(true)
             // Without this the SDK signs a checksum of an empty body into presigned part URLs and
             // real uploads fail with BadDigest (awslabs/aws-sdk-rust#1240).

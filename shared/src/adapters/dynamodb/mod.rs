@@ -106,6 +106,7 @@ impl DynamoStore {
             .region(Region::new("us-east-1"))
             .endpoint_url(endpoint)
             .credentials_provider(creds)
+            .http_client(crate::aws::http_client())
             .build();
         Client::from_conf(config)
     }
