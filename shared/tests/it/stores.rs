@@ -14,49 +14,50 @@ use imagegram::adapters::sqlite::Sqlite;
 use crate::common::moto;
 use crate::conformance;
 
-/// The metadata store suites for one adapter. `$fresh` is an async expression giving a new,
-/// empty store and whatever must live as long as it: `(Arc<Store>, guard)`.
+/// The metadata store suites for one adapter. `$fresh(lane)` is an async fn giving a new, empty
+/// store and whatever must live as long as it: `(Arc<Store>, guard)`; tests that run work side by
+/// side give each `lane` its own store (an adapter may put lanes on separate servers).
 macro_rules! suites {
-    ($adapter:ident, $fresh:expr) => {
+    ($adapter:ident, $fresh:ident) => {
         mod $adapter {
             #[allow(unused_imports)]
             use super::*;
 
             #[tokio::test]
             async fn users() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::users::create_get_update(s.as_ref()).await;
                 conformance::users::a_user_needs_an_existing_tier(s.as_ref()).await;
             }
 
             #[tokio::test]
             async fn users_list() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::users::list_users_in_order_across_pages(s.as_ref()).await;
             }
 
             #[tokio::test]
             async fn tiers() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::tiers::create_get_update_delete(s.as_ref()).await;
                 conformance::tiers::a_tier_in_use_is_not_deleted(s.as_ref()).await;
             }
 
             #[tokio::test]
             async fn tiers_list() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::tiers::list_tiers_in_byte_order_across_pages(s.as_ref()).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn tier_delete_races_moving_users() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::tiers::deleting_a_tier_races_users_moving(s, 8, 10).await;
             }
 
             #[tokio::test]
             async fn library() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::library::list_image_then_get(s.as_ref()).await;
                 conformance::library::add_renditions_is_a_set_union(s.as_ref()).await;
                 conformance::library::finish_image_adds_its_renditions(s.as_ref()).await;
@@ -64,7 +65,7 @@ macro_rules! suites {
 
             #[tokio::test]
             async fn library_list() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::library::list_images_newest_first_across_pages(s.as_ref()).await;
                 conformance::library::title_filter_is_case_insensitive_and_unicode(s.as_ref())
                     .await;
@@ -72,13 +73,13 @@ macro_rules! suites {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn library_concurrent_renditions() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::library::concurrent_add_renditions_keep_all(s).await;
             }
 
             #[tokio::test]
             async fn media() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::media::uploads_and_transitions(s.as_ref()).await;
                 conformance::media::finish_image_happens_once(s.as_ref()).await;
                 conformance::media::concurrent_finishes_change_state_once(s.clone()).await;
@@ -86,25 +87,25 @@ macro_rules! suites {
 
             #[tokio::test]
             async fn posts_both_orders() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::posts::both_orders_end_ready(s.as_ref(), s.as_ref()).await;
             }
 
             #[tokio::test]
             async fn posts_feed() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::posts::feed_order_pagination_and_filters(s.as_ref(), s.as_ref()).await;
             }
 
             #[tokio::test]
             async fn posts_comments() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::posts::comments_keep_count_and_recent(s.as_ref(), s.as_ref()).await;
             }
 
             #[tokio::test]
             async fn posts_of_a_failed_image_fail() {
-                let (s, _guard) = $fresh;
+                let (s, _guard) = $fresh(0).await;
                 conformance::posts::a_failed_image_fails_its_posts(s.as_ref(), s.as_ref()).await;
             }
 
@@ -112,13 +113,22 @@ macro_rules! suites {
             /// Each round gets a fresh store: moto copies the whole table for every
             /// TransactWriteItems, so on one table that has collected earlier rounds' items the
             /// same rounds take about 4x longer without testing anything more (each round makes
-            /// its own post anyway).
+            /// its own post anyway). Two lanes of 10 rounds run side by side (on two moto
+            /// servers: one is CPU-bound on a core).
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_comments_20_rounds() {
                 let started = std::time::Instant::now();
-                for _ in 0..20 {
-                    let (s, _guard) = $fresh;
-                    conformance::posts::concurrent_comments_stay_exact(s.clone(), s, 1).await;
+                let lanes = (0..2).map(|lane| {
+                    tokio::spawn(async move {
+                        for _ in 0..10 {
+                            let (s, _guard) = $fresh(lane).await;
+                            conformance::posts::concurrent_comments_stay_exact(s.clone(), s, 1)
+                                .await;
+                        }
+                    })
+                });
+                for lane in lanes.collect::<Vec<_>>() {
+                    lane.await.unwrap();
                 }
                 eprintln!(
                     "{}: concurrent_comments_stay_exact, 20 rounds: {:.1} s",
@@ -130,18 +140,18 @@ macro_rules! suites {
     };
 }
 
-async fn sqlite() -> (Arc<Sqlite>, tempfile::TempDir) {
+async fn sqlite(_lane: usize) -> (Arc<Sqlite>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Sqlite::open(&dir.path().join("db.sqlite3")).unwrap();
     (Arc::new(store), dir)
 }
 
-async fn dynamodb() -> (Arc<imagegram::adapters::dynamodb::DynamoStore>, ()) {
-    (moto::store().await, ())
+async fn dynamodb(lane: usize) -> (Arc<imagegram::adapters::dynamodb::DynamoStore>, ()) {
+    (moto::store_on(lane).await, ())
 }
 
-suites!(sqlite, sqlite().await);
-suites!(dynamodb, dynamodb().await);
+suites!(sqlite, sqlite);
+suites!(dynamodb, dynamodb);
 
 /// The object store suites, on the embedded endpoint (the AWS shape's S3 is the same adapter over
 /// the same SDK client, pointed at AWS).

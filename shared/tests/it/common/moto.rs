@@ -56,7 +56,10 @@ struct Moto {
     _child: Option<Child>,
 }
 
-static MOTO: OnceLock<Result<Moto, String>> = OnceLock::new();
+/// Moto handles one request at a time on one core, so tests that need throughput (many rounds of
+/// contended transactions) spread their work over a second server.
+const SERVERS: usize = 2;
+static MOTO: [OnceLock<Result<Moto, String>>; SERVERS] = [OnceLock::new(), OnceLock::new()];
 
 fn moto_bin() -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os("IMAGEGRAM_MOTO_BIN") {
@@ -160,7 +163,12 @@ fn start_moto() -> Result<Moto, String> {
 /// The URL of this test binary's moto server, started on first use (blocking: from async code
 /// call it through `spawn_blocking`, as [`store`] does).
 pub fn moto_url() -> String {
-    match MOTO.get_or_init(start_moto) {
+    server_url(0)
+}
+
+/// The URL of moto server `server % SERVERS` of this test binary, started on first use.
+fn server_url(server: usize) -> String {
+    match MOTO[server % SERVERS].get_or_init(start_moto) {
         Ok(moto) => moto.url.clone(),
         Err(e) => panic!("the DynamoDB tests need moto: {e}"),
     }
@@ -168,7 +176,14 @@ pub fn moto_url() -> String {
 
 /// A store over a new table with a unique name on this binary's moto server.
 pub async fn store() -> Arc<DynamoStore> {
-    let url = tokio::task::spawn_blocking(moto_url).await.unwrap();
+    store_on(0).await
+}
+
+/// [`store`] on moto server `server` (of two; the same one with `IMAGEGRAM_MOTO_URL`).
+pub async fn store_on(server: usize) -> Arc<DynamoStore> {
+    let url = tokio::task::spawn_blocking(move || server_url(server))
+        .await
+        .unwrap();
     let client = DynamoStore::local_client(&url, "AKTEST", "secret-test");
     let table = format!("imagegram-test-{}", Id::generate());
     create_table(&client, &table).await.unwrap();
