@@ -5,8 +5,8 @@
 #
 #   LAMBDA_ARCH=x86-64 bash .ci/lambda-build.sh   # the x86_64 build instead (to run the binaries here)
 #
-# One invocation builds all six binaries, so the dependency graph (aws-sdk-*, libjpeg-turbo, ...) is
-# compiled once for the target; libjpeg-turbo's cmake build picks up zig's cross compiler as it is.
+# The dependency graph (aws-sdk-*, libjpeg-turbo, ...) is compiled once for the target and shared
+# by the two builds below; libjpeg-turbo's cmake build picks up zig's cross compiler as it is.
 # [workspace.metadata.lambda.build] in Cargo.toml strips debug info and symbols. cargo-lambda is
 # pinned and lives in .venv-lambda (ignored by git; IMAGEGRAM_LAMBDA_VENV puts it elsewhere, and
 # CARGO_TARGET_DIR the build: .ci/run keeps both in ~/.cache between runs).
@@ -43,11 +43,17 @@ if ! rustup target list --installed | grep -qx "$TRIPLE"; then
   TRIPLE=x86_64-unknown-linux-gnu
 fi
 
-args=()
-for f in "${FUNCTIONS[@]}"; do args+=(--package "$f"); done
 LAMBDA_DIR="${CARGO_TARGET_DIR:-target}/lambda"
 rm -f "$LAMBDA_DIR"/*/bootstrap.zip
-cargo lambda build --release "--$ARCH" --output-format zip --locked "${args[@]}"
+# Two builds, because cargo unifies features over the packages of one build: the functions that
+# never decode are built without the `render` feature (so without the image pipeline and its
+# codecs, which a router chosen at run time would otherwise link), then the two that decode.
+# The dependencies are shared; only the `imagegram` crate is compiled twice.
+for group in "accounts uploads posts admin" "images resize"; do
+  args=()
+  for f in $group; do args+=(--package "$f"); done
+  cargo lambda build --release "--$ARCH" --output-format zip --locked "${args[@]}"
+done
 
 echo "== lambda zips ($ARCH, built in $(( $(date +%s) - start )) s)"
 status=0
