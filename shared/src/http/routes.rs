@@ -42,14 +42,19 @@ impl Routes {
 
     /// Adds `method_router` (which must serve exactly `method`) at `path`. Paths may repeat with
     /// other methods: axum merges them.
-    pub fn with(
+    pub fn with(self, method: Method, path: &'static str, route: MethodRouter<Arc<App>>) -> Self {
+        self.add(method, path, route, true)
+    }
+
+    fn add(
         mut self,
         method: Method,
         path: &'static str,
         route: MethodRouter<Arc<App>>,
+        documented: bool,
     ) -> Self {
         self.router = self.router.route(path, route);
-        self.table.push((method, path, true));
+        self.table.push((method, path, documented));
         self
     }
 
@@ -85,11 +90,7 @@ impl Routes {
 
     /// A `GET` of a static asset that the OpenAPI document does not describe.
     pub fn asset<H: Handler<T, Arc<App>>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        let mut routes = self.get(path, h);
-        if let Some(last) = routes.table.last_mut() {
-            last.2 = false;
-        }
-        routes
+        self.add(Method::GET, path, axum::routing::get(h), false)
     }
 }
 
