@@ -15,7 +15,10 @@ cd "$(dirname "$0")/.."
 
 CARGO_LAMBDA_VERSION="1.9.2"
 VENV="${IMAGEGRAM_LAMBDA_VENV:-.venv-lambda}"
-FUNCTIONS=(accounts uploads posts images admin resize)
+# The functions that never decode (built without the `render` feature), then the two that do.
+LEAN=(accounts uploads posts admin)
+RENDERING=(images resize)
+FUNCTIONS=("${LEAN[@]}" "${RENDERING[@]}")
 ARCH="${LAMBDA_ARCH:-arm64}"
 case "$ARCH" in
   arm64) TRIPLE=aarch64-unknown-linux-gnu ;;
@@ -49,11 +52,13 @@ rm -f "$LAMBDA_DIR"/*/bootstrap.zip
 # never decode are built without the `render` feature (so without the image pipeline and its
 # codecs, which a router chosen at run time would otherwise link), then the two that decode.
 # The dependencies are shared; only the `imagegram` crate is compiled twice.
-for group in "accounts uploads posts admin" "images resize"; do
-  args=()
-  for f in $group; do args+=(--package "$f"); done
+build() {
+  local args=()
+  for f in "$@"; do args+=(--package "$f"); done
   cargo lambda build --release "--$ARCH" --output-format zip --locked "${args[@]}"
-done
+}
+build "${LEAN[@]}"
+build "${RENDERING[@]}"
 
 echo "== lambda zips ($ARCH, built in $(( $(date +%s) - start )) s)"
 status=0
