@@ -46,6 +46,8 @@ mod encode;
 #[cfg(feature = "render")]
 mod jpeg;
 #[cfg(feature = "render")]
+mod placeholder;
+#[cfg(feature = "render")]
 mod resize;
 #[cfg(feature = "render")]
 mod stream;
@@ -53,6 +55,8 @@ mod stream;
 #[cfg(all(test, feature = "render"))]
 mod tests;
 
+#[cfg(feature = "render")]
+pub use placeholder::Placeholder;
 pub use sniff::sniff;
 
 /// Largest side, in pixels, of any rendition; wider or taller requests are clamped to it, and
@@ -165,6 +169,21 @@ pub struct Rendered {
     pub width: u32,
     pub height: u32,
     pub renditions: Vec<Rendition>,
+    /// The placeholder of the first rendition of the specs (the feed crop, for the service).
+    #[cfg(feature = "render")]
+    pub placeholder: Option<Placeholder>,
+}
+
+/// The placeholder of RGB pixels (`width x height`, 3 bytes per pixel): what [`render`] makes
+/// of its first rendition.
+#[cfg(feature = "render")]
+pub fn placeholder_of(rgb: &[u8], width: u32, height: u32) -> Result<Placeholder, ImageError> {
+    if rgb.len() != width as usize * height as usize * 3 {
+        return Err(ImageError::CorruptImage(
+            "pixel buffer does not match its size".into(),
+        ));
+    }
+    placeholder::of_rgb(&mut resize::Resizer::new(), rgb, width, height)
 }
 
 /// The size `size` gives for an upright source of `width x height` (what [`render`] would make).
@@ -218,11 +237,15 @@ pub fn render(
     // Largest first, so that a small thumbnail can be resampled from a larger whole-picture
     // rendition already made (a 200-high from the 400-high) instead of the large intermediate.
     let mut made: Vec<decode::Decoded> = Vec::new();
+    let mut placeholder = None;
     for i in chain::largest_first(decoded.full_width, decoded.full_height, sizes()) {
         let spec = &specs[i];
         let source = chain::smallest_source(&decoded, &made, spec.size);
         let (rgb, w, h) = resizer.render(source, spec.size)?;
         let jpeg = encoder.encode(&rgb, w, h)?;
+        if i == 0 {
+            placeholder = Some(placeholder::of_rgb(&mut resizer, &rgb, w, h)?);
+        }
         if let Some(whole) = chain::as_source(&decoded, spec.size, rgb, w, h) {
             made.push(whole);
         }
@@ -239,5 +262,6 @@ pub fn render(
         width: decoded.full_width,
         height: decoded.full_height,
         renditions,
+        placeholder,
     })
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use imagegram::app::Settings;
-use imagegram::config::{ServeConfig, parse_admin};
+use imagegram::config::{ServeConfig, parse_admin, parse_public_url};
 
 mod admin;
 mod render;
@@ -38,6 +38,19 @@ struct ServeArgs {
     /// Where the database, keys and objects live.
     #[arg(long, env = "IMAGEGRAM_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// The address clients use for the API when a reverse proxy or TLS terminator stands in
+    /// front of it (http(s)://host[:port]) [default: the bound address].
+    #[arg(long, env = "IMAGEGRAM_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
+    /// The address clients use for the object endpoint behind a proxy: presigned part, image and
+    /// link URLs are built and signed for it [default: the S3 endpoint's bound address].
+    #[arg(long, env = "IMAGEGRAM_S3_PUBLIC_URL", value_parser = parse_public_url)]
+    s3_public_url: Option<String>,
+    /// How long presigned part URLs live, in seconds (1..604800), so that clients' re-signing
+    /// can be tried.
+    #[arg(long, env = "IMAGEGRAM_UPLOAD_URL_TTL", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    upload_url_ttl: u64,
 }
 
 impl Default for ServeArgs {
@@ -90,9 +103,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| ServeConfig::default_s3_addr(args.addr)),
         data_dir: args.data_dir,
         admin,
+        public_url: args.public_url,
+        s3_public_url: args.s3_public_url,
     };
-    let running =
-        imagegram::embedded::start(&config, Settings::default(), shutdown_signal()).await?;
+    let settings = Settings {
+        upload_url_ttl: std::time::Duration::from_secs(args.upload_url_ttl),
+        ..Settings::default()
+    };
+    let running = imagegram::embedded::start(&config, settings, shutdown_signal()).await?;
     println!(
         "imagegram listening on http://{} (S3 endpoint {})",
         running.addr, running.s3.endpoint

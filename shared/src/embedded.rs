@@ -164,7 +164,12 @@ where
     )))?;
     let client =
         S3Objects::local_client(&s3.endpoint, &secrets.s3_access_key, &secrets.s3_secret_key);
-    let objects = S3Objects::new(client, UPLOADS_BUCKET, RENDITIONS_BUCKET);
+    let mut objects = S3Objects::new(client, UPLOADS_BUCKET, RENDITIONS_BUCKET);
+    if let Some(public) = &config.s3_public_url {
+        let signer =
+            S3Objects::local_client(public, &secrets.s3_access_key, &secrets.s3_secret_key);
+        objects = objects.with_public_signer(signer);
+    }
 
     let keys = Secrets {
         jwt: secrets.jwt.into_bytes(),
@@ -199,7 +204,7 @@ where
         .with_graceful_shutdown(shutdown)
         .await
     });
-    tracing::info!(api = %format!("http://{addr}"), s3 = %s3.endpoint, data_dir = %config.data_dir.display(), "imagegram is serving");
+    tracing::info!(api = %format!("http://{addr}"), s3 = %s3.endpoint, public_url = ?config.public_url, s3_public_url = ?config.s3_public_url, data_dir = %config.data_dir.display(), "imagegram is serving");
     Ok(Running {
         addr,
         s3,

@@ -87,26 +87,61 @@ pub struct ImageQuery {
     pub limit: u32,
 }
 
+/// How an image goes into its owner's library.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub title: String,
+    /// The requested size; `None` means [`Fit::DEFAULT`].
+    pub fit: Option<Fit>,
+    pub alt_text: String,
+}
+
+impl Listing {
+    /// A listing without alt text.
+    pub fn new(title: impl Into<String>, fit: Option<Fit>) -> Self {
+        Self {
+            title: title.into(),
+            fit,
+            alt_text: String::new(),
+        }
+    }
+}
+
+/// Which of an owner's uploads a page lists.
+#[derive(Debug, Clone)]
+pub struct UploadQuery {
+    pub owner: Username,
+    /// Only uploads in this status; all when `None`.
+    pub status: Option<UploadStatus>,
+    /// Only uploads with an id after this one (made later): how expired ones are left out.
+    pub since: Option<Id>,
+    pub limit: u32,
+}
+
 /// Declared uploads and the processing state of what was uploaded.
 ///
 /// # Contract
 /// - `create_upload` stores the upload and its image (status `processing`) together; ids are unique
 ///   (`AlreadyExists` otherwise).
-/// - `set_upload_status` moves `from` → `to` atomically, else `Conflict` (or `NotFound`).
+/// - `set_upload_status` moves an upload from the status given → `to` atomically, else `Conflict` (or `NotFound`).
+/// - `list_uploads` pages the owner's uploads newest (id desc) first, only those of `status` when
+///   given and only those with ids above `since` when given, in one store query per page.
 /// - `finish_image` moves an image from `processing` to ready/failed exactly once and, in the same
 ///   atomic step, every post of that image; it returns `false` (and changes nothing) when the image
 ///   was already finished or is unknown, so a duplicate event is a no-op. `Ready` also records the
-///   original's size and adds its renditions to the image's set.
+///   original's size and placeholder (on the image and its posts) and adds its renditions to the
+///   image's set.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     async fn create_upload(&self, upload: &Upload, image: &Image) -> StoreResult<()>;
     async fn get_upload(&self, id: Id) -> StoreResult<Option<Upload>>;
-    async fn set_upload_status(
+    /// Moves `upload` from its `status` to `to`.
+    async fn set_upload_status(&self, upload: &Upload, to: UploadStatus) -> StoreResult<()>;
+    async fn list_uploads(
         &self,
-        id: Id,
-        from: UploadStatus,
-        to: UploadStatus,
-    ) -> StoreResult<()>;
+        query: &UploadQuery,
+        after: Option<&str>,
+    ) -> StoreResult<Page<Upload>>;
     async fn get_image(&self, id: Id) -> StoreResult<Option<Image>>;
     async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool>;
 }
@@ -114,7 +149,7 @@ pub trait MediaStore: Send + Sync {
 /// Users' image libraries: images put into them, their renditions, title search.
 ///
 /// # Contract
-/// - `list_image` puts an image into its owner's library with a title and requested size
+/// - `list_image` puts an image into its owner's library with a title, requested size and alt text
 ///   (`NotFound` if there is no such image, `Conflict(ALREADY_LISTED)` and no change if it is in
 ///   the library already); it returns the image as stored.
 /// - `add_renditions` adds to an image's set of stored renditions (a set union: idempotent, safe
@@ -124,7 +159,7 @@ pub trait MediaStore: Send + Sync {
 ///   `limit` items (a store may bound what it reads per page); `next` is `None` only at the end.
 #[async_trait]
 pub trait LibraryStore: Send + Sync {
-    async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image>;
+    async fn list_image(&self, id: Id, listing: &Listing) -> StoreResult<Image>;
     async fn add_renditions(&self, id: Id, renditions: &[Rendition]) -> StoreResult<()>;
     async fn list_images(
         &self,
@@ -172,7 +207,8 @@ pub fn parse_feed_continuation(sort: FeedSort, text: &str) -> StoreResult<(u64, 
 /// # Contract
 /// - `create_post` copies the status (and failure) of its image in the same atomic step, so a post
 ///   created after its image finished is born finished, and one created before is finished by
-///   `MediaStore::finish_image`: both orders end in the same state.
+///   `MediaStore::finish_image`: both orders end in the same state. The image's placeholder is
+///   copied the same way.
 /// - `list_posts` returns only `ready` posts, ordered by (comment_count desc, id desc) for
 ///   `FeedSort::Comments` or by id desc for `FeedSort::New`, in one store query per page; `after` is
 ///   a continuation key the same store returned for the same query.
@@ -204,6 +240,85 @@ pub trait CommentStore: Send + Sync {
         limit: u32,
         after: Option<&str>,
     ) -> StoreResult<Page<Comment>>;
+}
+
+/// A stored final answer of a request guarded by an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// Where an idempotency record stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyState {
+    /// A request is running (or died) with it; the claim holds until `lease_until`.
+    InFlight {
+        lease_until: DateTime<Utc>,
+    },
+    Done(StoredAnswer),
+}
+
+/// The record of one `(user, key)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// What identifies the request: method, path and canonical body, hashed.
+    pub fingerprint: String,
+    /// The first id the guarded request makes (`Id::sequence`).
+    pub seed: Id,
+    pub state: IdempotencyState,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a claim found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller runs the request, making ids from `seed` on.
+    Claimed { seed: Id },
+    /// Someone else holds or held the key: the record says what to answer.
+    Existing(IdempotencyRecord),
+}
+
+/// A claim to make: who, which key, for which request.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    pub user: &'a Username,
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+    /// The seed a fresh claim records.
+    pub seed: Id,
+    pub now: DateTime<Utc>,
+    /// How long a claim holds before a retry may take it over (a run that died).
+    pub lease: Duration,
+    /// How long the record lives.
+    pub ttl: Duration,
+}
+
+/// Records of requests made with an `Idempotency-Key` (API.md), per user and key.
+///
+/// # Contract
+/// - `claim` is one atomic step: with no live record (none, or past `expires_at`) it stores an
+///   in-flight record with the request's fingerprint and seed and answers `Claimed` with that
+///   seed; an in-flight record whose lease has run out and whose fingerprint is the same is
+///   taken over (`Claimed` with the *stored* seed, so a re-run makes the same ids); anything
+///   else answers `Existing` and changes nothing. Of many concurrent claims of one key, exactly
+///   one is `Claimed`.
+/// - `finish` stores the answer of the claim made with `seed` (`Conflict` if the record is no
+///   longer that claim); `release` deletes an in-flight claim made with `seed` (a retry then runs
+///   the request again); neither touches another claim's record.
+/// - Keys are per user: the same key of two users are two records.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    async fn claim(&self, request: &ClaimRequest<'_>) -> StoreResult<Claim>;
+    async fn finish(
+        &self,
+        user: &Username,
+        key: &str,
+        seed: Id,
+        answer: &StoredAnswer,
+    ) -> StoreResult<()>;
+    async fn release(&self, user: &Username, key: &str, seed: Id) -> StoreResult<()>;
 }
 
 /// The two buckets: originals as uploaded, and the JPEG renditions made from them.

@@ -15,19 +15,23 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::ports::{
     Bucket, Download, ObjectError, ObjectInfo, ObjectResult, ObjectStore, PartInfo, Presigned,
 };
 
-/// Presigned GETs are reused while more than this fraction of their life is left, so a feed page
-/// does not sign twenty URLs per request and clients can cache images by URL.
-const REUSE_WHILE_LEFT: f64 = 0.5;
+/// Presigned GETs are signed as of the start of a window of this fraction of their life, so the
+/// URL of an object is the same for the whole window (in every process that signs with the same
+/// keys: a feed's ETag holds across Lambda environments, clients cache images by URL) and always
+/// has more than the rest of its life left.
+const WINDOW_OF_LIFE: f64 = 0.5;
 const PRESIGN_CACHE_MAX: usize = 100_000;
 
 pub struct S3Objects {
     client: aws_sdk_s3::Client,
+    /// Signs part URLs: `client`, or one for the public address of the endpoint.
+    part_signer: aws_sdk_s3::Client,
     /// Signs expiring links; long-lived keys on AWS (see `aws.rs`), else `client`.
     link_client: aws_sdk_s3::Client,
     /// The credentials `link_client` signs with, when they may expire (a role's).
@@ -50,6 +54,7 @@ impl S3Objects {
     pub fn new(client: aws_sdk_s3::Client, uploads: &str, renditions: &str) -> Self {
         Self {
             link_client: client.clone(),
+            part_signer: client.clone(),
             link_credentials: None,
             client,
             uploads: uploads.to_owned(),
@@ -60,6 +65,16 @@ impl S3Objects {
 
     /// Signs expiring links with `client` (e.g. one with long-lived keys) instead.
     pub fn with_link_signer(mut self, client: aws_sdk_s3::Client) -> Self {
+        self.link_client = client;
+        self.link_credentials = None;
+        self
+    }
+
+    /// Signs every URL handed to clients (parts, renditions, links) with `client`: the same keys
+    /// for the address clients reach the endpoint at (a reverse proxy in front of it), since
+    /// SigV4 signs the host. Requests made here still go to the endpoint directly.
+    pub fn with_public_signer(mut self, client: aws_sdk_s3::Client) -> Self {
+        self.part_signer = client.clone();
         self.link_client = client;
         self.link_credentials = None;
         self
@@ -144,6 +159,32 @@ fn presign_config(expires_in: Duration) -> ObjectResult<PresigningConfig> {
     PresigningConfig::expires_in(expires_in).map_err(|e| ObjectError::Unavailable(e.to_string()))
 }
 
+/// The signing time of a presigned GET: now, rounded down to a multiple of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SigningWindow {
+    start: DateTime<Utc>,
+    expires_in: Duration,
+}
+
+impl SigningWindow {
+    fn now(expires_in: Duration) -> Self {
+        Self::at(Utc::now(), expires_in)
+    }
+
+    fn at(now: DateTime<Utc>, expires_in: Duration) -> Self {
+        let window = (expires_in.as_secs_f64() * WINDOW_OF_LIFE).max(1.0) as i64;
+        let start = now.timestamp().div_euclid(window) * window;
+        Self {
+            start: DateTime::from_timestamp(start, 0).unwrap_or(now),
+            expires_in,
+        }
+    }
+
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.start + chrono::Duration::from_std(self.expires_in).unwrap_or_default()
+    }
+}
+
 fn expiry(expires_in: Duration) -> chrono::DateTime<Utc> {
     Utc::now() + chrono::Duration::from_std(expires_in).unwrap_or_default()
 }
@@ -178,7 +219,7 @@ impl ObjectStore for S3Objects {
         expires_in: Duration,
     ) -> ObjectResult<Presigned> {
         let req = self
-            .client
+            .part_signer
             .upload_part()
             .bucket(&self.uploads)
             .key(key)
@@ -349,29 +390,34 @@ impl ObjectStore for S3Objects {
         expires_in: Duration,
     ) -> ObjectResult<Presigned> {
         let cache_key = (bucket, key.to_owned());
-        let now = Utc::now();
-        let min_left =
-            chrono::Duration::from_std(expires_in.mul_f64(REUSE_WHILE_LEFT)).unwrap_or_default();
+        let window = SigningWindow::now(expires_in);
         let cached = self
             .presigned
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&cache_key)
             .cloned();
-        if let Some(hit) = cached.filter(|hit| hit.expires_at - now > min_left) {
+        if let Some(hit) = cached.filter(|hit| hit.expires_at == window.expires_at()) {
             return Ok(hit);
         }
+        let config = PresigningConfig::builder()
+            .start_time(window.start.into())
+            .expires_in(expires_in)
+            .build()
+            .map_err(|e| ObjectError::Unavailable(e.to_string()))?;
+        // The link signer's keys are the same in every Lambda environment (the role's session
+        // credentials are not), so every environment signs the same URL for a window.
         let req = self
-            .client
+            .link_client
             .get_object()
             .bucket(self.bucket(bucket))
             .key(key)
-            .presigned(presign_config(expires_in)?)
+            .presigned(config)
             .await
             .map_err(classify)?;
         let signed = Presigned {
             url: req.uri().to_owned(),
-            expires_at: expiry(expires_in),
+            expires_at: window.expires_at(),
         };
         let mut cache = self.presigned.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= PRESIGN_CACHE_MAX {
@@ -440,4 +486,24 @@ async fn credentials_expiry(
     let provider = provider?;
     let creds = provider.provide_credentials().await.ok()?;
     creds.expiry().map(chrono::DateTime::<Utc>::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signing_window_is_the_same_for_its_whole_span_and_leaves_half_the_life() {
+        let ttl = Duration::from_secs(3600);
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let w = SigningWindow::at(t0, ttl);
+        assert_eq!(w.start.timestamp() % 1800, 0);
+        for s in [0, 1, 900, 1799] {
+            let now = w.start + chrono::Duration::seconds(s);
+            assert_eq!(SigningWindow::at(now, ttl), w);
+            assert!(w.expires_at() - now > chrono::Duration::seconds(1800));
+        }
+        let next = SigningWindow::at(w.start + chrono::Duration::seconds(1800), ttl);
+        assert_ne!(next, w);
+    }
 }

@@ -41,6 +41,10 @@ error_codes! {
     InvalidSort = "invalid_sort",
     InvalidAuthor = "invalid_author",
     InvalidTitle = "invalid_title",
+    InvalidStatus = "invalid_status",
+    InvalidIdempotencyKey = "invalid_idempotency_key",
+    IdempotencyKeyReused = "idempotency_key_reused",
+    IdempotencyKeyInUse = "idempotency_key_in_use",
     InvalidPart = "invalid_part",
     ValidationFailed = "validation_failed",
     // Who may do what (401, 403, 404, 405)

@@ -25,14 +25,19 @@ pub async fn create(app: &App, user: &User, post_id: &str, text: &str) -> AppRes
         text: text.into_inner(),
         created_at: crate::domain::now(),
     };
-    app.comments
-        .add_comment(&comment)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::NotFound("post"),
-            other => other.into(),
-        })?;
-    Ok(CommentView::from(&comment))
+    match app.comments.add_comment(&comment).await {
+        Ok(()) => Ok(CommentView::from(&comment)),
+        Err(StoreError::NotFound) => Err(AppError::NotFound("post")),
+        // A fresh id is taken only by this request's own first run (an idempotent retry makes
+        // the same ids): answer with the comment that run made.
+        Err(StoreError::AlreadyExists) => {
+            match app.comments.get_comment(post.id, comment.id).await? {
+                Some(made) if made.author == user.username => Ok(CommentView::from(&made)),
+                _ => Err(AppError::Internal("a new comment id was taken".into())),
+            }
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 pub async fn list(

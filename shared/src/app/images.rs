@@ -13,10 +13,11 @@ use super::views::{ListView, rfc3339};
 use super::{App, AppError, AppResult, can_manage, page_limit, renditions, tiers};
 use crate::domain::tier::MAX_EDGE;
 use crate::domain::{
-    Failure, Fit, Id, Image, MediaStatus, Rendition, Tier, Title, Upload, UploadStatus, User,
+    AltText, Failure, Fit, Id, Image, MediaStatus, Placeholder, Rendition, Tier, Title, Upload,
+    UploadStatus, User,
 };
 use crate::imaging::{self, Size};
-use crate::ports::{ALREADY_LISTED, Bucket, Download, ImageQuery, Presigned, StoreError};
+use crate::ports::{ALREADY_LISTED, Bucket, Download, ImageQuery, Listing, Presigned, StoreError};
 
 /// `multipart/form-data` bodies of `POST /v1/images` are limited to this (Lambda's request limit).
 pub const FORM_LIMIT: usize = 6 * 1024 * 1024;
@@ -39,6 +40,9 @@ pub struct ImageView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_url: Option<String>,
     pub created_at: String,
+    pub alt_text: String,
+    /// Painted before the JPEG arrives (null until ready).
+    pub placeholder: Option<Placeholder>,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,8 +73,8 @@ pub fn fit(width: Option<u64>, height: Option<u64>) -> AppResult<Option<Fit>> {
     }
 }
 
-async fn list_into_library(app: &App, id: Id, title: &str, fit: Option<Fit>) -> AppResult<Image> {
-    match app.library.list_image(id, title, fit).await {
+async fn list_into_library(app: &App, id: Id, listing: &Listing) -> AppResult<Image> {
+    match app.library.list_image(id, listing).await {
         Ok(image) => Ok(image),
         Err(StoreError::Conflict(ALREADY_LISTED)) => Err(AppError::conflict(
             ErrorCode::AlreadyListed,
@@ -80,6 +84,15 @@ async fn list_into_library(app: &App, id: Id, title: &str, fit: Option<Fit>) -> 
     }
 }
 
+/// A validated title and alt text with the requested size.
+fn listing(title: &str, fit: Option<Fit>, alt_text: &str) -> AppResult<Listing> {
+    Ok(Listing {
+        title: Title::parse(title)?.into_inner(),
+        fit,
+        alt_text: AltText::parse(alt_text)?.into_inner(),
+    })
+}
+
 /// `POST /v1/images` from an upload of the caller's (complete or still uploading).
 pub async fn create_from_upload(
     app: &App,
@@ -87,8 +100,9 @@ pub async fn create_from_upload(
     upload_id: &str,
     title: &str,
     fit: Option<Fit>,
+    alt_text: &str,
 ) -> AppResult<ImageView> {
-    let title = Title::parse(title)?;
+    let listing = listing(title, fit, alt_text)?;
     let upload = super::uploads::owned(app, user, upload_id).await?;
     if upload.status == UploadStatus::Aborted {
         return Err(AppError::conflict(
@@ -96,7 +110,7 @@ pub async fn create_from_upload(
             "the upload was aborted",
         ));
     }
-    let image = list_into_library(app, upload.id, &title.into_inner(), fit).await?;
+    let image = list_into_library(app, upload.id, &listing).await?;
     view(app, user, image).await
 }
 
@@ -109,8 +123,9 @@ pub async fn create_from_file(
     filename: &str,
     title: &str,
     fit: Option<Fit>,
+    alt_text: &str,
 ) -> AppResult<ImageView> {
-    let title = Title::parse(title)?;
+    let listing = listing(title, fit, alt_text)?;
     if file.is_empty() {
         return Err(AppError::invalid("file", "the file is empty"));
     }
@@ -132,10 +147,23 @@ pub async fn create_from_file(
         status: UploadStatus::Uploaded,
         created_at: now,
     };
-    app.media
+    let image = match app
+        .media
         .create_upload(&upload, &Image::processing(id, user.username.clone(), now))
-        .await?;
-    let image = list_into_library(app, id, &title.into_inner(), fit).await?;
+        .await
+    {
+        Ok(()) => list_into_library(app, id, &listing).await?,
+        // Taken only by this request's own first run (an idempotent retry makes the same ids):
+        // finish what it began (the object may not have been stored yet).
+        Err(StoreError::AlreadyExists) => match app.media.get_image(id).await? {
+            Some(made) if made.owner == user.username && made.listed => made,
+            Some(made) if made.owner == user.username => {
+                list_into_library(app, id, &listing).await?
+            }
+            _ => return Err(AppError::Internal("a new image id was taken".into())),
+        },
+        Err(other) => return Err(other.into()),
+    };
     let stored = app
         .objects
         .put(Bucket::Uploads, &upload.object_key, file, format.mime())
@@ -232,6 +260,8 @@ async fn view_with(app: &App, tier: &Tier, mut image: Image) -> AppResult<ImageV
         thumbnails,
         original_url,
         created_at: rfc3339(image.created_at),
+        alt_text: image.alt_text,
+        placeholder: image.placeholder,
     })
 }
 

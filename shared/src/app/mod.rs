@@ -29,17 +29,24 @@ pub use tokens::TokenKeys;
 use crate::domain::{CursorKey, Role, User};
 use crate::imaging::Limits;
 use crate::ports::{
-    CommentStore, LibraryStore, MediaStore, ObjectStore, PostStore, TierStore, UserStore,
+    CommentStore, IdempotencyStore, LibraryStore, MediaStore, ObjectStore, PostStore, TierStore,
+    UserStore,
 };
 
 /// A metadata store that keeps every metadata port (both adapters are one).
 pub trait MetadataStore:
-    UserStore + TierStore + MediaStore + LibraryStore + PostStore + CommentStore
+    UserStore + TierStore + MediaStore + LibraryStore + PostStore + CommentStore + IdempotencyStore
 {
 }
 
 impl<T> MetadataStore for T where
-    T: UserStore + TierStore + MediaStore + LibraryStore + PostStore + CommentStore
+    T: UserStore
+        + TierStore
+        + MediaStore
+        + LibraryStore
+        + PostStore
+        + CommentStore
+        + IdempotencyStore
 {
 }
 
@@ -84,6 +91,7 @@ pub struct App {
     pub library: Arc<dyn LibraryStore>,
     pub posts: Arc<dyn PostStore>,
     pub comments: Arc<dyn CommentStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub tokens: TokenKeys,
     pub cursors: CursorKey,
@@ -125,7 +133,8 @@ impl App {
             media: store.clone(),
             library: store.clone(),
             posts: store.clone(),
-            comments: store,
+            comments: store.clone(),
+            idempotency: store,
             objects,
             tokens: TokenKeys::new(&secrets.jwt, 24 * 3600),
             cursors: CursorKey::new(secrets.cursor),

@@ -3,11 +3,20 @@
 use super::views::{ListView, PostView, post_view};
 use super::{App, AppError, AppResult, page_limit};
 use crate::app::ErrorCode;
-use crate::domain::{Caption, FeedSort, Id, MediaStatus, Post, UploadStatus, User, Username};
-use crate::ports::{ALREADY_LISTED, FeedQuery, StoreError};
+use crate::domain::{
+    AltText, Caption, FeedSort, Id, MediaStatus, Post, UploadStatus, User, Username,
+};
+use crate::ports::{ALREADY_LISTED, FeedQuery, Listing, StoreError};
 
-pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> AppResult<PostView> {
+pub async fn create(
+    app: &App,
+    user: &User,
+    upload_id: &str,
+    caption: &str,
+    alt_text: &str,
+) -> AppResult<PostView> {
     let caption = Caption::parse(caption)?;
+    let alt_text = AltText::parse(alt_text)?.into_inner();
     let upload = super::uploads::owned(app, user, upload_id).await?;
     if upload.status == UploadStatus::Aborted {
         return Err(AppError::conflict(
@@ -19,19 +28,32 @@ pub async fn create(app: &App, user: &User, upload_id: &str, caption: &str) -> A
         id: Id::generate(),
         author: user.username.clone(),
         caption: caption.into_inner(),
+        alt_text: alt_text.clone(),
         image_id: upload.id,
         status: MediaStatus::Processing,
         failure: None,
         comment_count: 0,
         recent_comments: Vec::new(),
         created_at: crate::domain::now(),
+        placeholder: None,
     };
-    let stored = app.posts.create_post(&post).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::NotFound("upload"),
-        other => other.into(),
-    })?;
+    let stored = match app.posts.create_post(&post).await {
+        Ok(stored) => stored,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound("upload")),
+        // Taken only by this request's own first run (an idempotent retry makes the same ids).
+        Err(StoreError::AlreadyExists) => match app.posts.get_post(post.id).await? {
+            Some(made) if made.author == user.username => made,
+            _ => return Err(AppError::Internal("a new post id was taken".into())),
+        },
+        Err(other) => return Err(other.into()),
+    };
     let title = library_title(&stored.caption, &upload.filename);
-    match app.library.list_image(upload.id, &title, None).await {
+    let listing = Listing {
+        title,
+        fit: None,
+        alt_text,
+    };
+    match app.library.list_image(upload.id, &listing).await {
         Ok(_) | Err(StoreError::Conflict(ALREADY_LISTED)) => {}
         Err(e) => return Err(e.into()),
     }

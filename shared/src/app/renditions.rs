@@ -10,7 +10,9 @@ use bytes::Bytes;
 
 use super::uploads::object_key;
 use super::{App, AppError, AppResult};
-use crate::domain::{FEED_HEIGHT, FEED_WIDTH, Fit, Image, MediaStatus, Rendition, Tier};
+use crate::domain::{
+    FEED_HEIGHT, FEED_WIDTH, Fit, Image, MediaStatus, Placeholder, Rendition, Tier,
+};
 use crate::imaging::{self, ImageError, Limits, Rendered, RenditionSpec, Size};
 use crate::ports::Bucket;
 
@@ -36,6 +38,15 @@ pub fn size_of(r: Rendition) -> Size {
             height: f.height,
         },
         Rendition::Thumb(h) => Size::Height(h),
+    }
+}
+
+/// The stored form of a rendition's placeholder: base64 ThumbHash and `#rrggbb`.
+pub fn placeholder(p: &imaging::Placeholder) -> Placeholder {
+    use base64::Engine as _;
+    Placeholder {
+        thumbhash: base64::engine::general_purpose::STANDARD.encode(&p.thumbhash),
+        color: p.color_hex(),
     }
 }
 

@@ -112,6 +112,7 @@ pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
         Err(e) => return Err(Retry(e.to_string())),
     };
     let (width, height) = (rendered.width, rendered.height);
+    let placeholder = rendered.placeholder.as_ref().map(renditions::placeholder);
     renditions::store(app, &image, rendered)
         .await
         .map_err(|e| Retry(e.to_string()))?;
@@ -122,6 +123,7 @@ pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
                 width,
                 height,
                 renditions: wanted,
+                placeholder,
             },
         )
         .await?;

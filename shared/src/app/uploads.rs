@@ -3,12 +3,13 @@
 use crate::app::ErrorCode;
 use std::collections::BTreeSet;
 
+use futures_util::future::try_join_all;
 use serde::Serialize;
 
-use super::views::rfc3339;
-use super::{App, AppError, AppResult};
+use super::views::{ListView, rfc3339};
+use super::{App, AppError, AppResult, page_limit};
 use crate::domain::{Id, Image, Upload, UploadStatus, User, part_count};
-use crate::ports::PartInfo;
+use crate::ports::{PartInfo, StoreError, UploadQuery};
 
 pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 const MAX_PARTS: u32 = 10_000;
@@ -51,6 +52,21 @@ pub struct UploadView {
     pub size: u64,
     pub part_size: u64,
     pub parts_received: Vec<ReceivedPart>,
+}
+
+/// An upload in the caller's list (`GET /v1/uploads`).
+#[derive(Debug, Serialize)]
+pub struct UploadSummary {
+    pub id: String,
+    pub status: UploadStatus,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub part_size: u64,
+    pub created_at: String,
+    /// When the object store discards the upload's parts if it is not completed.
+    pub expires_at: String,
+    pub parts_received_count: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,7 +134,19 @@ pub async fn create(
         created_at: now,
     };
     let image = Image::processing(id, user.username.clone(), now);
-    app.media.create_upload(&upload, &image).await?;
+    let upload = match app.media.create_upload(&upload, &image).await {
+        Ok(()) => upload,
+        // Taken only by this request's own first run (an idempotent retry makes the same ids):
+        // answer for the upload that run declared, and drop the multipart upload just started.
+        Err(StoreError::AlreadyExists) => {
+            let _ = app
+                .objects
+                .abort_multipart(&upload.object_key, &upload.multipart_id)
+                .await;
+            owned(app, user, &id.to_string()).await?
+        }
+        Err(other) => return Err(other.into()),
+    };
     let numbers: Vec<u32> = (1..=part_count(size, part_size)).collect();
     let (parts, expires_at) = sign_parts(app, &upload, &numbers).await?;
     Ok(CreatedUpload {
@@ -157,6 +185,80 @@ async fn sign_parts(
         });
     }
     Ok((parts, rfc3339(expires_at)))
+}
+
+/// How long an open upload lives: the uploads bucket aborts incomplete multipart uploads a day
+/// after they start (`AbortIncompleteMultipartUpload` in template.yaml).
+pub const UPLOAD_LIFETIME: chrono::Duration = chrono::Duration::days(1);
+
+/// `GET /v1/uploads`: the caller's uploads, newest first, all or of one `status`; `uploading`
+/// lists only those still open (not yet past their `expires_at`).
+pub async fn list(
+    app: &App,
+    user: &User,
+    status: Option<&str>,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> AppResult<ListView<UploadSummary>> {
+    let limit = page_limit(limit)?;
+    let status = status
+        .map(|s| {
+            UploadStatus::parse(s).ok_or_else(|| {
+                AppError::bad_request(
+                    ErrorCode::InvalidStatus,
+                    "status must be uploading, uploaded or aborted",
+                )
+            })
+        })
+        .transpose()?;
+    let binding = format!(
+        "uploads|{}|{}",
+        user.username,
+        status.map_or("", |s| s.as_str())
+    );
+    let after = cursor.map(|c| app.cursors.open(&binding, c)).transpose()?;
+    let now = crate::domain::now();
+    let since = (status == Some(UploadStatus::Uploading)).then(|| {
+        let oldest_open = (now - UPLOAD_LIFETIME).timestamp_millis().max(0) as u64;
+        Id::first_at(oldest_open)
+    });
+    let query = UploadQuery {
+        owner: user.username.clone(),
+        status,
+        since,
+        limit,
+    };
+    let page = app.media.list_uploads(&query, after.as_deref()).await?;
+    // One object-store call per open upload, all at once.
+    let counts = try_join_all(page.items.iter().map(|u| received(app, u))).await?;
+    let items = page
+        .items
+        .iter()
+        .zip(counts)
+        .map(|(u, parts)| UploadSummary {
+            id: u.id.to_string(),
+            status: u.status,
+            filename: u.filename.clone(),
+            content_type: u.content_type.clone(),
+            size: u.size,
+            part_size: u.part_size,
+            created_at: rfc3339(u.created_at),
+            expires_at: rfc3339(u.created_at + UPLOAD_LIFETIME),
+            parts_received_count: parts.len(),
+        })
+        .collect();
+    Ok(ListView {
+        items,
+        next_cursor: page.next.map(|n| app.cursors.seal(&binding, &n)),
+    })
+}
+
+/// `upload` as the open upload a transition starts from.
+fn uploading(upload: &Upload) -> Upload {
+    Upload {
+        status: UploadStatus::Uploading,
+        ..upload.clone()
+    }
 }
 
 /// The caller's upload, or `NotFound` (also for someone else's, admins included, so ids leak nothing).
@@ -289,7 +391,7 @@ pub async fn complete(
         .complete_multipart(&upload.object_key, &upload.multipart_id, &given)
         .await?;
     app.media
-        .set_upload_status(upload.id, UploadStatus::Uploading, UploadStatus::Uploaded)
+        .set_upload_status(&uploading(&upload), UploadStatus::Uploaded)
         .await?;
     Ok(Completed {
         id: upload.id.to_string(),
@@ -315,7 +417,7 @@ pub async fn abort(app: &App, user: &User, id: &str) -> AppResult<()> {
                 Err(e) => return Err(e.into()),
             }
             app.media
-                .set_upload_status(upload.id, UploadStatus::Uploading, UploadStatus::Aborted)
+                .set_upload_status(&uploading(&upload), UploadStatus::Aborted)
                 .await?;
             let failure = crate::domain::Failure {
                 code: ErrorCode::Aborted.as_str().into(),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{App, AppResult};
 use crate::domain::{
-    Comment, FEED_HEIGHT, FEED_WIDTH, Failure, MediaStatus, Post, Rendition, User,
+    Comment, FEED_HEIGHT, FEED_WIDTH, Failure, MediaStatus, Placeholder, Post, Rendition, User,
 };
 use crate::ports::Bucket;
 
@@ -57,6 +57,7 @@ pub struct ImageRef {
     pub width: u32,
     pub height: u32,
     pub content_type: &'static str,
+    pub placeholder: Option<Placeholder>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +65,7 @@ pub struct PostView {
     pub id: String,
     pub author: String,
     pub caption: String,
+    pub alt_text: String,
     pub created_at: String,
     pub status: MediaStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,6 +90,7 @@ pub async fn post_view(app: &App, p: &Post) -> AppResult<PostView> {
             width: FEED_WIDTH,
             height: FEED_HEIGHT,
             content_type: "image/jpeg",
+            placeholder: p.placeholder.clone(),
         })
     } else {
         None
@@ -96,6 +99,7 @@ pub async fn post_view(app: &App, p: &Post) -> AppResult<PostView> {
         id: p.id.to_string(),
         author: p.author.to_string(),
         caption: p.caption.clone(),
+        alt_text: p.alt_text.clone(),
         created_at: rfc3339(p.created_at),
         status: p.status,
         failure: p.failure.clone(),

@@ -9,5 +9,5 @@ pub mod tier;
 pub use cursor::{CursorError, CursorKey};
 pub use ids::Id;
 pub use records::*;
-pub use text::{Caption, CommentText, Password, Title, Username, ValidationError};
+pub use text::{AltText, Caption, CommentText, Password, Title, Username, ValidationError};
 pub use tier::{Tier, builtin_tier, builtin_tiers};

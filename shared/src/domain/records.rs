@@ -165,6 +165,19 @@ pub struct Image {
     pub fit: Option<Fit>,
     /// The renditions stored so far.
     pub renditions: Vec<Rendition>,
+    /// Alternative text of the picture ("" when none was given).
+    pub alt_text: String,
+    /// Made with the renditions; `None` while processing (or for an image processed before
+    /// placeholders existed, until it is next processed).
+    pub placeholder: Option<Placeholder>,
+}
+
+/// What a client paints before an image's JPEG arrives: the base64 ThumbHash of the feed
+/// rendition and its average colour (`#rrggbb`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placeholder {
+    pub thumbhash: String,
+    pub color: String,
 }
 
 impl Image {
@@ -182,6 +195,8 @@ impl Image {
             listed: false,
             fit: None,
             renditions: Vec::new(),
+            alt_text: String::new(),
+            placeholder: None,
         }
     }
 }
@@ -193,6 +208,7 @@ pub enum Outcome {
         width: u32,
         height: u32,
         renditions: Vec<Rendition>,
+        placeholder: Option<Placeholder>,
     },
     Failed(Failure),
 }
@@ -281,6 +297,8 @@ pub struct Post {
     pub id: Id,
     pub author: Username,
     pub caption: String,
+    /// Alternative text of the post's picture ("" when none was given).
+    pub alt_text: String,
     pub image_id: Id,
     pub status: MediaStatus,
     pub failure: Option<Failure>,
@@ -288,6 +306,9 @@ pub struct Post {
     /// The two newest comments, newest first.
     pub recent_comments: Vec<Comment>,
     pub created_at: DateTime<Utc>,
+    /// The image's placeholder, copied onto the post when the image is finished (so a feed page
+    /// needs no read per post).
+    pub placeholder: Option<Placeholder>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

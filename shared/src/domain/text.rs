@@ -112,6 +112,23 @@ impl Caption {
     }
 }
 
+/// The alternative text of a post's or an image's picture: 0..1500 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AltText(String);
+
+impl AltText {
+    pub const MAX: usize = 1500;
+
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        check_len("alt_text", text, 0, Self::MAX)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// An image title: 1..200 characters, not only whitespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
@@ -179,6 +196,9 @@ mod tests {
         assert!(Caption::parse("").is_ok());
         assert!(Caption::parse(&"é".repeat(2200)).is_ok());
         assert!(Caption::parse(&"é".repeat(2201)).is_err());
+        assert!(AltText::parse("").is_ok());
+        assert!(AltText::parse(&"é".repeat(1500)).is_ok());
+        assert!(AltText::parse(&"é".repeat(1501)).is_err());
     }
 
     #[test]

@@ -26,6 +26,12 @@ impl ApiError {
             retry_after: None,
         }
     }
+
+    /// Adds `Retry-After: seconds` (at least 1).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
 }
 
 impl From<AppError> for ApiError {

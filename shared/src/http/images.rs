@@ -26,6 +26,8 @@ pub struct NewImage {
     title: String,
     width: Option<u64>,
     height: Option<u64>,
+    #[serde(default)]
+    alt_text: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,7 +89,7 @@ async fn create(
         let req = Request::from_parts(parts, Body::from(bytes));
         let Json(b) = Json::<NewImage>::from_request(req, &()).await?;
         let fit = images::fit(b.width, b.height)?;
-        images::create_from_upload(&app, &user, &b.upload_id, &b.title, fit).await?
+        images::create_from_upload(&app, &user, &b.upload_id, &b.title, fit, &b.alt_text).await?
     };
     Ok((StatusCode::ACCEPTED, axum::Json(image)))
 }
@@ -114,7 +116,7 @@ fn number(field: &'static str, text: &str) -> Result<u64, AppError> {
 
 async fn from_form(app: &App, user: &User, mut form: Multipart) -> ApiResult<ImageView> {
     let (mut file, mut filename, mut title) = (None::<Bytes>, String::new(), None);
-    let (mut width, mut height) = (None, None);
+    let (mut width, mut height, mut alt_text) = (None, None, String::new());
     while let Some(field) = form.next_field().await.map_err(form_error)? {
         match field.name().unwrap_or_default() {
             "file" => {
@@ -122,6 +124,7 @@ async fn from_form(app: &App, user: &User, mut form: Multipart) -> ApiResult<Ima
                 file = Some(field.bytes().await.map_err(form_error)?);
             }
             "title" => title = Some(field.text().await.map_err(form_error)?),
+            "alt_text" => alt_text = field.text().await.map_err(form_error)?,
             "width" => width = Some(number("width", &field.text().await.map_err(form_error)?)?),
             "height" => {
                 height = Some(number("height", &field.text().await.map_err(form_error)?)?);
@@ -132,7 +135,7 @@ async fn from_form(app: &App, user: &User, mut form: Multipart) -> ApiResult<Ima
     let file = file.ok_or_else(|| AppError::invalid("file", "the form has no file field"))?;
     let title = title.ok_or_else(|| AppError::invalid("title", "the form has no title field"))?;
     let fit = images::fit(width, height)?;
-    Ok(images::create_from_file(app, user, file, &filename, &title, fit).await?)
+    Ok(images::create_from_file(app, user, file, &filename, &title, fit, &alt_text).await?)
 }
 
 async fn list(

@@ -3,8 +3,10 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod conditional;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 #[cfg(feature = "render")]
 pub mod images;
 pub mod posts;
@@ -109,7 +111,8 @@ impl Group {
     }
 }
 
-/// The routes of `groups`, with the API's conventions: JSON 404/405, body limit, security headers.
+/// The routes of `groups`, with the API's conventions: JSON 404/405, body limit, security headers,
+/// `Idempotency-Key` on writes, ETags and 304s on reads, compression.
 pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
     groups
         .iter()
@@ -119,7 +122,13 @@ pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            idempotency::idempotency,
+        ))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(conditional::conditional_get))
+        .layer(conditional::compression())
         .with_state(app)
 }
 

@@ -17,6 +17,8 @@ pub struct NewPost {
     upload_id: String,
     #[serde(default)]
     caption: String,
+    #[serde(default)]
+    alt_text: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,7 +66,7 @@ async fn create(
     Auth(user): Auth,
     Json(b): Json<NewPost>,
 ) -> ApiResult<(StatusCode, axum::Json<PostView>)> {
-    let post = posts::create(&app, &user, &b.upload_id, &b.caption).await?;
+    let post = posts::create(&app, &user, &b.upload_id, &b.caption, &b.alt_text).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(post)))
 }
 

@@ -7,10 +7,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::error::ApiResult;
-use super::extract::{Auth, Json, Path};
+use super::extract::{Auth, Json, Path, Query};
 use super::routes::Routes;
 use crate::app::App;
-use crate::app::uploads::{self, Completed, CreatedUpload, PartUrls, UploadView};
+use crate::app::uploads::{self, Completed, CreatedUpload, PartUrls, UploadSummary, UploadView};
+use crate::app::views::ListView;
 
 #[derive(Debug, Deserialize)]
 pub struct NewUpload {
@@ -35,8 +36,16 @@ pub struct Complete {
     parts: Vec<CompletedPart>,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    status: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
 pub(crate) fn routes() -> Routes {
     Routes::new()
+        .get("/v1/uploads", list)
         .post("/v1/uploads", create)
         .get("/v1/uploads/{id}", status)
         .delete("/v1/uploads/{id}", abort)
@@ -51,6 +60,22 @@ async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<CreatedUpload>)> {
     let created = uploads::create(&app, &user, &b.filename, &b.content_type, b.size).await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+async fn list(
+    State(app): State<Arc<App>>,
+    Auth(user): Auth,
+    Query(q): Query<ListParams>,
+) -> ApiResult<axum::Json<ListView<UploadSummary>>> {
+    let page = uploads::list(
+        &app,
+        &user,
+        q.status.as_deref(),
+        q.limit,
+        q.cursor.as_deref(),
+    )
+    .await?;
+    Ok(axum::Json(page))
 }
 
 async fn status(

@@ -9,7 +9,7 @@ use crate::{common, conformance};
 use common::moto::{moto_url, store};
 use imagegram::adapters::dynamodb::{DynamoStore, create_table};
 use imagegram::domain::Id;
-use imagegram::ports::{LibraryStore, StoreError};
+use imagegram::ports::{LibraryStore, Listing, StoreError};
 
 #[tokio::test]
 async fn dynamodb_create_table_twice_is_already_exists() {
@@ -189,7 +189,7 @@ async fn dynamodb_only_listed_images_are_in_the_owner_index() {
         height: 600,
     };
     let listed = s
-        .list_image(image.id, "Été à Paris", Some(fit))
+        .list_image(image.id, &Listing::new("Été à Paris", Some(fit)))
         .await
         .unwrap();
     assert!(listed.listed);
@@ -202,11 +202,11 @@ async fn dynamodb_only_listed_images_are_in_the_owner_index() {
     assert_eq!(item["owner_sk"].as_s().unwrap(), &image.id.to_string());
     assert_eq!(item["title_fold"].as_s().unwrap(), "été à paris");
     assert!(matches!(
-        s.list_image(image.id, "again", None).await,
+        s.list_image(image.id, &Listing::new("again", None)).await,
         Err(StoreError::Conflict(ALREADY_LISTED))
     ));
     assert!(matches!(
-        s.list_image(Id::generate(), "x", None).await,
+        s.list_image(Id::generate(), &Listing::new("x", None)).await,
         Err(StoreError::NotFound)
     ));
 
@@ -215,6 +215,7 @@ async fn dynamodb_only_listed_images_are_in_the_owner_index() {
         width: 10,
         height: 10,
         renditions: vec![Rendition::Feed, Rendition::Thumb(200)],
+        placeholder: None,
     };
     assert!(s.finish_image(image.id, &ready).await.unwrap());
     s.add_renditions(image.id, &[Rendition::Thumb(200), Rendition::Fit(fit)])
@@ -252,7 +253,9 @@ async fn dynamodb_title_search_pages_are_bounded_and_complete() {
         let (upload, image) = conformance::upload_and_image("alice");
         s.create_upload(&upload, &image).await.unwrap();
         let title = if i == 0 { "The Needle" } else { "hay" };
-        s.list_image(image.id, title, None).await.unwrap();
+        s.list_image(image.id, &Listing::new(title, None))
+            .await
+            .unwrap();
     }
     let query = ImageQuery {
         owner: conformance::name("alice"),

@@ -86,6 +86,26 @@ macro_rules! suites {
             }
 
             #[tokio::test]
+            async fn idempotency() {
+                let (s, _guard) = $fresh(0).await;
+                conformance::idempotency::claim_finish_replay_and_expiry(s.as_ref()).await;
+                conformance::idempotency::stale_claims_are_taken_over_with_their_seed(s.as_ref())
+                    .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn idempotency_concurrent_claims() {
+                let (s, _guard) = $fresh(0).await;
+                conformance::idempotency::one_of_many_concurrent_claims_wins(s).await;
+            }
+
+            #[tokio::test]
+            async fn media_list_uploads() {
+                let (s, _guard) = $fresh(0).await;
+                conformance::media::list_uploads_by_status_across_pages(s.as_ref()).await;
+            }
+
+            #[tokio::test]
             async fn posts_both_orders() {
                 let (s, _guard) = $fresh(0).await;
                 conformance::posts::both_orders_end_ready(s.as_ref(), s.as_ref()).await;

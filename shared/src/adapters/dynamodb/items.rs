@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use super::keys::{
     AUTHOR_PK, FEED_PARTITION, FEED_PK, FEED_SK, IMAGE_SK, NEW_SK, OWNER_PK, OWNER_SK, PK, POST_SK,
     SK, UPLOAD_SK, USER_SK, USERS_PARTITION, comment_sk, feed_sk, image_pk, post_pk, upload_pk,
-    user_pk,
+    uploads_by_status_pk, uploads_pk, user_pk,
 };
 use crate::domain::{
-    Comment, Failure, Fit, Id, Image, MediaStatus, Post, Rendition, Role, Upload, UploadStatus,
-    User, Username, fold_title,
+    Comment, Failure, Fit, Id, Image, MediaStatus, Placeholder, Post, Rendition, Role, Upload,
+    UploadStatus, User, Username, fold_title,
 };
 use crate::ports::{StoreError, StoreResult};
 
@@ -43,6 +43,9 @@ pub(super) const FIT_WIDTH: &str = "fit_width";
 pub(super) const FIT_HEIGHT: &str = "fit_height";
 /// String set of `Rendition::name()`; absent when empty (DynamoDB has no empty sets).
 pub(super) const RENDITIONS: &str = "renditions";
+pub(super) const ALT_TEXT: &str = "alt_text";
+pub(super) const THUMBHASH: &str = "thumbhash";
+pub(super) const COLOR: &str = "color";
 
 pub(super) fn s(text: impl Into<String>) -> AttributeValue {
     AttributeValue::S(text.into())
@@ -63,7 +66,7 @@ pub(super) fn get_s<'a>(item: &'a Item, name: &str) -> StoreResult<&'a str> {
     }
 }
 
-fn get_opt_s(item: &Item, name: &str) -> StoreResult<Option<String>> {
+pub(super) fn get_opt_s(item: &Item, name: &str) -> StoreResult<Option<String>> {
     match item.get(name) {
         None => Ok(None),
         Some(AttributeValue::S(v)) => Ok(Some(v.clone())),
@@ -75,7 +78,7 @@ pub(super) fn get_n<T: FromStr>(item: &Item, name: &str) -> StoreResult<T> {
     get_opt_n(item, name)?.ok_or_else(|| corrupt(name))
 }
 
-fn get_opt_n<T: FromStr>(item: &Item, name: &str) -> StoreResult<Option<T>> {
+pub(super) fn get_opt_n<T: FromStr>(item: &Item, name: &str) -> StoreResult<Option<T>> {
     match item.get(name) {
         None => Ok(None),
         Some(AttributeValue::N(v)) => v.parse().map(Some).map_err(|_| corrupt(name)),
@@ -173,6 +176,10 @@ pub(super) fn upload_item(u: &Upload) -> Item {
         ("part_size".into(), n(u.part_size)),
         (STATUS.into(), s(u.status.as_str())),
         (CREATED_AT.into(), n(u.created_at.timestamp_millis())),
+        (AUTHOR_PK.into(), s(uploads_pk(&u.owner))),
+        (NEW_SK.into(), s(u.id.to_string())),
+        (OWNER_PK.into(), s(uploads_by_status_pk(&u.owner, u.status))),
+        (OWNER_SK.into(), s(u.id.to_string())),
     ])
 }
 
@@ -219,6 +226,10 @@ pub(super) fn image_item(i: &Image) -> Item {
     if let Some(set) = rendition_set(&i.renditions) {
         item.insert(RENDITIONS.into(), set);
     }
+    if !i.alt_text.is_empty() {
+        item.insert(ALT_TEXT.into(), s(&i.alt_text));
+    }
+    with_placeholder(&mut item, i.placeholder.as_ref());
     if i.listed {
         item.insert(OWNER_PK.into(), s(i.owner.as_str()));
         item.insert(OWNER_SK.into(), s(i.id.to_string()));
@@ -270,7 +281,26 @@ pub(super) fn image_from(item: &Item) -> StoreResult<Image> {
         listed: get_opt_bool(item, LISTED)?.unwrap_or(false),
         fit: get_fit(item)?,
         renditions: get_renditions(item)?,
+        alt_text: get_opt_s(item, ALT_TEXT)?.unwrap_or_default(),
+        placeholder: get_placeholder(item)?,
     })
+}
+
+/// The `thumbhash` and `color` attributes of an image or post item.
+pub(super) fn with_placeholder(item: &mut Item, placeholder: Option<&Placeholder>) {
+    if let Some(p) = placeholder {
+        item.insert(THUMBHASH.into(), s(&p.thumbhash));
+        item.insert(COLOR.into(), s(&p.color));
+    }
+}
+
+pub(super) fn get_placeholder(item: &Item) -> StoreResult<Option<Placeholder>> {
+    Ok(
+        match (get_opt_s(item, THUMBHASH)?, get_opt_s(item, COLOR)?) {
+            (Some(thumbhash), Some(color)) => Some(Placeholder { thumbhash, color }),
+            _ => None,
+        },
+    )
 }
 
 /// A new post (no comments yet, `version` 0), in the feed indexes only if it is born ready.
@@ -290,6 +320,10 @@ pub(super) fn post_item(p: &Post) -> StoreResult<Item> {
         (VERSION.into(), n(0)),
     ]);
     with_failure(&mut item, p.failure.as_ref());
+    with_placeholder(&mut item, p.placeholder.as_ref());
+    if !p.alt_text.is_empty() {
+        item.insert(ALT_TEXT.into(), s(&p.alt_text));
+    }
     if p.status == MediaStatus::Ready {
         item.insert(FEED_PK.into(), s(FEED_PARTITION));
         item.insert(AUTHOR_PK.into(), s(p.author.as_str()));
@@ -310,6 +344,8 @@ pub(super) fn post_from(item: &Item) -> StoreResult<Post> {
         comment_count: get_n(item, COMMENT_COUNT)?,
         recent_comments: recent_from(item)?,
         created_at: get_time(item, CREATED_AT)?,
+        alt_text: get_opt_s(item, ALT_TEXT)?.unwrap_or_default(),
+        placeholder: get_placeholder(item)?,
     })
 }
 

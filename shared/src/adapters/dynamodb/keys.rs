@@ -1,7 +1,7 @@
 //! Key layout of the table: attribute and index names, key strings, feed positions and continuation keys.
 
 use crate::domain::tier::parse_tier_name;
-use crate::domain::{FeedSort, Id, Username};
+use crate::domain::{FeedSort, Id, UploadStatus, Username};
 use crate::ports::{StoreError, StoreResult};
 
 pub(super) const PK: &str = "pk";
@@ -44,6 +44,19 @@ pub(super) const POST_SK: &str = "POST";
 pub(super) const COMMENT_PREFIX: &str = "COMMENT#";
 /// Sorts after every `COMMENT#<ulid>` and before `POST`: the upper bound of "all comments".
 pub(super) const COMMENTS_END: &str = "COMMENT#~";
+
+/// Uploads are listed through two overloaded indexes, so that every page is one Query: all of an
+/// owner's uploads in `author_new` (`author_pk = UPLOADS#<owner>`, `new_sk = <id>`), and those of
+/// one status in `images_by_owner` (`owner_pk = UPLOADS#<owner>#<status>`, `owner_sk = <id>`,
+/// rewritten by every status change). `#` is not in usernames, so these partitions cannot meet a
+/// post author's or a library owner's.
+pub(super) fn uploads_pk(owner: &Username) -> String {
+    format!("UPLOADS#{owner}")
+}
+
+pub(super) fn uploads_by_status_pk(owner: &Username, status: UploadStatus) -> String {
+    format!("UPLOADS#{owner}#{}", status.as_str())
+}
 
 pub(super) fn user_pk(name: &str) -> String {
     format!("USER#{name}")

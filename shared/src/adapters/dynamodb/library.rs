@@ -18,15 +18,15 @@ use aws_sdk_dynamodb::types::{
 
 use super::errors::{is_condition_failed, retry_conflicts, unavailable};
 use super::items::{
-    FIT_HEIGHT, FIT_WIDTH, ID, LISTED, OWNER, RENDITIONS, TITLE, TITLE_FOLD, image_from, key,
-    rendition_set, s,
+    ALT_TEXT, FIT_HEIGHT, FIT_WIDTH, ID, LISTED, OWNER, RENDITIONS, TITLE, TITLE_FOLD, image_from,
+    key, rendition_set, s,
 };
 use super::keys::{
     GSI_IMAGES_BY_OWNER, IMAGE_SK, OWNER_PK, OWNER_SK, image_pk, parse_image_continuation,
 };
 use super::{DynamoStore, page_end, query_limit};
-use crate::domain::{Fit, Id, Image, Page, Rendition, fold_title};
-use crate::ports::{ALREADY_LISTED, ImageQuery, LibraryStore, StoreError, StoreResult};
+use crate::domain::{Id, Image, Page, Rendition, fold_title};
+use crate::ports::{ALREADY_LISTED, ImageQuery, LibraryStore, Listing, StoreError, StoreResult};
 
 /// Queries one title-filtered page may run.
 const FILTERED_QUERIES: u32 = 5;
@@ -76,7 +76,8 @@ impl LibraryStore for DynamoStore {
     /// One UpdateItem: title, folded title, fit, `listed` and the index keys, conditional on the
     /// image existing and not being listed; a failed condition returns the old item, which tells
     /// `ALREADY_LISTED` from `NotFound`.
-    async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image> {
+    async fn list_image(&self, id: Id, listing: &Listing) -> StoreResult<Image> {
+        let (title, fit) = (listing.title.as_str(), listing.fit);
         let mut set = format!("{LISTED} = :true, {OWNER_PK} = #owner, {OWNER_SK} = #id");
         let mut remove = Vec::new();
         let mut update = self
@@ -101,6 +102,12 @@ impl LibraryStore for DynamoStore {
             update = update
                 .expression_attribute_values(":title", s(title))
                 .expression_attribute_values(":fold", s(fold_title(title)));
+        }
+        if listing.alt_text.is_empty() {
+            remove.push(ALT_TEXT);
+        } else {
+            set.push_str(&format!(", {ALT_TEXT} = :alt"));
+            update = update.expression_attribute_values(":alt", s(&listing.alt_text));
         }
         match fit {
             Some(f) => {

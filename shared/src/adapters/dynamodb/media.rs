@@ -18,19 +18,22 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
-use super::DynamoStore;
 use super::errors::{is_condition_failed, retry_conflicts, transact, unavailable};
 use super::items::{
-    AUTHOR, FAILURE_CODE, FAILURE_MESSAGE, HEIGHT, Item, RENDITIONS, STATUS, WIDTH,
-    get_media_status, get_post_ids, image_from, image_item, key, n, rendition_set, s, upload_from,
-    upload_item,
+    AUTHOR, COLOR, FAILURE_CODE, FAILURE_MESSAGE, HEIGHT, Item, RENDITIONS, STATUS, THUMBHASH,
+    WIDTH, get_media_status, get_post_ids, image_from, image_item, key, n, rendition_set, s,
+    upload_from, upload_item,
 };
 use super::keys::{
-    AUTHOR_PK, FEED_PARTITION, FEED_PK, FEED_SK, IMAGE_SK, NEW_SK, POST_SK, UPLOAD_SK, feed_sk,
-    image_pk, post_pk, upload_pk,
+    AUTHOR_PK, FEED_PARTITION, FEED_PK, FEED_SK, GSI_AUTHOR_NEW, GSI_IMAGES_BY_OWNER, IMAGE_SK,
+    NEW_SK, OWNER_PK, OWNER_SK, POST_SK, UPLOAD_SK, feed_sk, image_pk, parse_image_continuation,
+    post_pk, upload_pk, uploads_by_status_pk, uploads_pk,
 };
-use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus};
-use crate::ports::{MediaStore, StoreError, StoreResult};
+use super::{DynamoStore, page_end, query_limit};
+use crate::domain::{
+    Failure, Id, Image, MediaStatus, Outcome, Page, Placeholder, Upload, UploadStatus,
+};
+use crate::ports::{MediaStore, StoreError, StoreResult, UploadQuery};
 
 impl DynamoStore {
     /// Moves one post of a finished image from `processing` to `status`; a post that is gone or
@@ -40,6 +43,7 @@ impl DynamoStore {
         post: Id,
         status: MediaStatus,
         failure: Option<&Failure>,
+        placeholder: Option<&Placeholder>,
     ) -> StoreResult<()> {
         let mut update = self
             .client
@@ -63,6 +67,13 @@ impl DynamoStore {
                 .expression_attribute_values(":id", s(post.to_string())),
             _ => with_failure(update.update_expression("SET #st = :st"), failure),
         };
+        if let Some(p) = placeholder {
+            let expression = update.get_update_expression().clone().unwrap_or_default();
+            update = update
+                .update_expression(format!("{expression}, {THUMBHASH} = :th, {COLOR} = :color"))
+                .expression_attribute_values(":th", s(&p.thumbhash))
+                .expression_attribute_values(":color", s(&p.color));
+        }
         match retry_conflicts(|| update.clone().send()).await {
             Err(e) if !is_condition_failed(&e) => Err(unavailable("UpdateItem post", &e)),
             _ => Ok(()),
@@ -71,9 +82,15 @@ impl DynamoStore {
 
     async fn finish_posts(&self, image: &Item) -> StoreResult<()> {
         let status = get_media_status(image)?;
-        let failure = image_from(image)?.failure;
+        let image_record = image_from(image)?;
         for post in get_post_ids(image)? {
-            self.finish_post(post, status, failure.as_ref()).await?;
+            self.finish_post(
+                post,
+                status,
+                image_record.failure.as_ref(),
+                image_record.placeholder.as_ref(),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -114,22 +131,19 @@ impl MediaStore for DynamoStore {
 
     /// One UpdateItem conditional on the current status; on failure the old item (returned by the
     /// failed condition) tells `Conflict` from `NotFound`.
-    async fn set_upload_status(
-        &self,
-        id: Id,
-        from: UploadStatus,
-        to: UploadStatus,
-    ) -> StoreResult<()> {
+    async fn set_upload_status(&self, upload: &Upload, to: UploadStatus) -> StoreResult<()> {
+        let (id, from, owner) = (upload.id, upload.status, &upload.owner);
         let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(upload_pk(id), UPLOAD_SK)))
-            .update_expression("SET #st = :to")
+            .update_expression(format!("SET #st = :to, {OWNER_PK} = :by_status"))
             .condition_expression("attribute_exists(pk) AND #st = :from")
             .expression_attribute_names("#st", STATUS)
             .expression_attribute_values(":from", s(from.as_str()))
             .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":by_status", s(uploads_by_status_pk(owner, to)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match retry_conflicts(|| update.clone().send()).await {
             Ok(_) => Ok(()),
@@ -144,6 +158,65 @@ impl MediaStore for DynamoStore {
                 _ => Err(unavailable("UpdateItem upload", &e)),
             },
         }
+    }
+
+    /// One Query: `author_new` for all of the owner's uploads, `images_by_owner` for one status
+    /// (see `keys::uploads_pk`), newest first, ids above `since` only.
+    async fn list_uploads(
+        &self,
+        query: &UploadQuery,
+        after: Option<&str>,
+    ) -> StoreResult<Page<Upload>> {
+        let before = after.map(parse_image_continuation).transpose()?;
+        let (index, pk, sk, partition) = match query.status {
+            Some(status) => (
+                GSI_IMAGES_BY_OWNER,
+                OWNER_PK,
+                OWNER_SK,
+                uploads_by_status_pk(&query.owner, status),
+            ),
+            None => (GSI_AUTHOR_NEW, AUTHOR_PK, NEW_SK, uploads_pk(&query.owner)),
+        };
+        // "0" sorts below every ULID (a key condition value cannot be empty).
+        let since = query
+            .since
+            .map_or_else(|| "0".to_owned(), |id| id.to_string());
+        // BETWEEN includes both ends (the continuation and `since`): read two more, drop them.
+        let skip = 2 * i32::from(before.is_some());
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .expression_attribute_values(":p", s(partition))
+            .expression_attribute_values(":since", s(&since))
+            .scan_index_forward(false)
+            .limit(query_limit(query.limit).saturating_add(skip));
+        request = match &before {
+            Some(b) => request
+                .key_condition_expression(format!("{pk} = :p AND {sk} BETWEEN :since AND :before"))
+                .expression_attribute_values(":before", s(b)),
+            None => request.key_condition_expression(format!("{pk} = :p AND {sk} > :since")),
+        };
+        let out = request
+            .send()
+            .await
+            .map_err(|e| unavailable("Query uploads", &e))?;
+        let more = out.last_evaluated_key.is_some();
+        let mut items = out
+            .items()
+            .iter()
+            .map(upload_from)
+            // BETWEEN includes both ends: the page starts below the continuation.
+            .filter(|u| {
+                u.as_ref().map_or(true, |u| {
+                    let id = u.id.to_string();
+                    id != since && Some(&id) != before.as_ref()
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = page_end(&mut items, query.limit, more).map(|u| u.id.to_string());
+        Ok(Page { items, next })
     }
 
     /// One strongly consistent GetItem.
@@ -169,8 +242,16 @@ impl MediaStore for DynamoStore {
                 width,
                 height,
                 renditions,
+                placeholder,
             } => {
-                let set = format!("SET #st = :st, {WIDTH} = :w, {HEIGHT} = :h");
+                let mut set = format!("SET #st = :st, {WIDTH} = :w, {HEIGHT} = :h");
+                let mut update = update;
+                if let Some(p) = placeholder {
+                    set.push_str(&format!(", {THUMBHASH} = :th, {COLOR} = :color"));
+                    update = update
+                        .expression_attribute_values(":th", s(&p.thumbhash))
+                        .expression_attribute_values(":color", s(&p.color));
+                }
                 let update = update
                     .expression_attribute_values(":st", s(MediaStatus::Ready.as_str()))
                     .expression_attribute_values(":w", n(width))

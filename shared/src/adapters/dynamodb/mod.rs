@@ -58,6 +58,7 @@
 
 mod comments;
 mod errors;
+mod idempotency;
 mod items;
 mod keys;
 mod library;

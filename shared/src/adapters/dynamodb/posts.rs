@@ -111,9 +111,11 @@ impl PostStore for DynamoStore {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let status = get_media_status(&image)?;
+            let record = image_from(&image)?;
             let born = Post {
                 status,
-                failure: image_from(&image)?.failure,
+                failure: record.failure,
+                placeholder: record.placeholder,
                 comment_count: 0,
                 recent_comments: Vec::new(),
                 ..post.clone()

@@ -2,13 +2,13 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
-use super::media::failure;
+use super::media::{failure, placeholder};
 use super::{corrupt, from_millis};
 use crate::domain::{Fit, Id, Image, MediaStatus, Rendition, Username};
 use crate::ports::StoreResult;
 
 const IMAGE_COLUMNS: &str = "id, owner, status, failure_code, failure_message, width, height, created_at, \
-                             title, listed, fit_width, fit_height, renditions";
+                             title, listed, fit_width, fit_height, renditions, alt_text, thumbhash, color";
 
 struct StoredImage {
     id: String,
@@ -24,6 +24,9 @@ struct StoredImage {
     fit_width: Option<u32>,
     fit_height: Option<u32>,
     renditions: String,
+    alt_text: String,
+    thumbhash: Option<String>,
+    color: Option<String>,
 }
 
 fn read_image(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredImage> {
@@ -41,6 +44,9 @@ fn read_image(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredImage> {
         fit_width: r.get(10)?,
         fit_height: r.get(11)?,
         renditions: r.get(12)?,
+        alt_text: r.get(13)?,
+        thumbhash: r.get(14)?,
+        color: r.get(15)?,
     })
 }
 
@@ -63,6 +69,8 @@ impl StoredImage {
             listed: self.listed,
             fit,
             renditions: parse_renditions(&self.renditions)?,
+            alt_text: self.alt_text,
+            placeholder: placeholder(self.thumbhash, self.color),
         })
     }
 }

@@ -5,11 +5,21 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, library, to_millis};
 use crate::domain::{Failure, Id, Image, MediaStatus, Outcome, Upload, UploadStatus, Username};
-use crate::domain::{Fit, Page, Rendition, fold_title};
-use crate::ports::{ALREADY_LISTED, ImageQuery, LibraryStore, MediaStore, StoreError, StoreResult};
+use crate::domain::{Page, Placeholder, Rendition, fold_title};
+use crate::ports::{
+    ALREADY_LISTED, ImageQuery, LibraryStore, Listing, MediaStore, StoreError, StoreResult,
+    UploadQuery,
+};
 
 fn parse_id(text: &str) -> StoreResult<Id> {
     Id::parse(text).ok_or_else(|| corrupt("id"))
+}
+
+pub(super) fn placeholder(thumbhash: Option<String>, color: Option<String>) -> Option<Placeholder> {
+    Some(Placeholder {
+        thumbhash: thumbhash?,
+        color: color?,
+    })
 }
 
 pub(super) fn failure(code: Option<String>, message: Option<String>) -> Option<Failure> {
@@ -17,6 +27,53 @@ pub(super) fn failure(code: Option<String>, message: Option<String>) -> Option<F
         code,
         message: message.unwrap_or_default(),
     })
+}
+
+const UPLOAD_COLUMNS: &str = "id, owner, object_key, multipart_id, filename, content_type, size, part_size, status, created_at";
+
+struct StoredUpload {
+    id: String,
+    owner: String,
+    object_key: String,
+    multipart_id: String,
+    filename: String,
+    content_type: String,
+    size: i64,
+    part_size: i64,
+    status: String,
+    created_at: i64,
+}
+
+fn read_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredUpload> {
+    Ok(StoredUpload {
+        id: r.get(0)?,
+        owner: r.get(1)?,
+        object_key: r.get(2)?,
+        multipart_id: r.get(3)?,
+        filename: r.get(4)?,
+        content_type: r.get(5)?,
+        size: r.get(6)?,
+        part_size: r.get(7)?,
+        status: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+impl StoredUpload {
+    fn into_upload(self) -> StoreResult<Upload> {
+        Ok(Upload {
+            id: parse_id(&self.id)?,
+            owner: Username::from_trusted(self.owner),
+            object_key: self.object_key,
+            multipart_id: self.multipart_id,
+            filename: self.filename,
+            content_type: self.content_type,
+            size: self.size as u64,
+            part_size: self.part_size as u64,
+            status: UploadStatus::parse(&self.status).ok_or_else(|| corrupt("upload status"))?,
+            created_at: from_millis(self.created_at),
+        })
+    }
 }
 
 #[async_trait]
@@ -58,52 +115,64 @@ impl MediaStore for Sqlite {
 
     async fn get_upload(&self, id: Id) -> StoreResult<Option<Upload>> {
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, owner, object_key, multipart_id, filename, content_type, size, part_size, status, \
-                 created_at FROM uploads WHERE id = ?1",
-            )?;
-            let row = stmt
-                .query_row([id.to_string()], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, i64>(9)?,
-                    ))
-                })
+            let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?1");
+            let row = conn
+                .prepare_cached(&sql)?
+                .query_row([id.to_string()], read_upload)
                 .optional()?;
-            let Some((id, owner, object_key, multipart_id, filename, content_type, size, part_size, status, at)) = row
-            else {
-                return Ok(None);
-            };
-            Ok(Some(Upload {
-                id: parse_id(&id)?,
-                owner: Username::from_trusted(owner),
-                object_key,
-                multipart_id,
-                filename,
-                content_type,
-                size: size as u64,
-                part_size: part_size as u64,
-                status: UploadStatus::parse(&status).ok_or_else(|| corrupt("upload status"))?,
-                created_at: from_millis(at),
-            }))
+            row.map(StoredUpload::into_upload).transpose()
         })
         .await
     }
 
-    async fn set_upload_status(
+    async fn list_uploads(
         &self,
-        id: Id,
-        from: UploadStatus,
-        to: UploadStatus,
-    ) -> StoreResult<()> {
+        query: &UploadQuery,
+        after: Option<&str>,
+    ) -> StoreResult<Page<Upload>> {
+        let before = after
+            .map(|a| Id::parse(a).ok_or(StoreError::BadContinuation))
+            .transpose()?;
+        let owner = query.owner.as_str().to_owned();
+        let status = query.status.map(|s| s.as_str());
+        let since = query.since.map(|id| id.to_string()).unwrap_or_default();
+        let limit = query.limit;
+        self.read(move |conn| {
+            // One range scan of uploads_by_owner_status (with a status) or uploads_by_owner.
+            let status_clause = if status.is_some() {
+                "AND status = ?4"
+            } else {
+                "AND ?4 IS NULL"
+            };
+            let sql = format!(
+                "SELECT {UPLOAD_COLUMNS} FROM uploads WHERE owner = ?1 {status_clause} \
+                 AND id > ?2 AND id < ?3 ORDER BY id DESC LIMIT ?5"
+            );
+            let before = before.map_or_else(|| "~".to_owned(), |id| id.to_string());
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(
+                params![owner, since, before, status, limit + 1],
+                read_upload,
+            )?;
+            let mut items = rows
+                .map(|r| {
+                    r.map_err(StoreError::from)
+                        .and_then(StoredUpload::into_upload)
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let next = if items.len() > limit as usize {
+                items.truncate(limit as usize);
+                items.last().map(|u| u.id.to_string())
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+        .await
+    }
+
+    async fn set_upload_status(&self, upload: &Upload, to: UploadStatus) -> StoreResult<()> {
+        let (id, from) = (upload.id, upload.status);
         self.write(move |tx| {
             let n = tx.execute(
                 "UPDATE uploads SET status = ?3 WHERE id = ?1 AND status = ?2",
@@ -135,25 +204,28 @@ impl MediaStore for Sqlite {
     async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool> {
         let outcome = outcome.clone();
         self.write(move |tx| {
-            let (status, code, message, width, height, renditions) = match outcome {
-                Outcome::Ready { width, height, renditions } => {
-                    (MediaStatus::Ready, None, None, Some(width), Some(height), renditions)
+            let (status, code, message, width, height, renditions, placeholder) = match outcome {
+                Outcome::Ready { width, height, renditions, placeholder } => {
+                    (MediaStatus::Ready, None, None, Some(width), Some(height), renditions, placeholder)
                 }
-                Outcome::Failed(f) => (MediaStatus::Failed, Some(f.code), Some(f.message), None, None, Vec::new()),
+                Outcome::Failed(f) => {
+                    (MediaStatus::Failed, Some(f.code), Some(f.message), None, None, Vec::new(), None)
+                }
             };
+            let (thumbhash, color) = placeholder.map(|p| (p.thumbhash, p.color)).unzip();
             let n = tx.execute(
-                "UPDATE images SET status = ?2, failure_code = ?3, failure_message = ?4, width = ?5, height = ?6 \
-                 WHERE id = ?1 AND status = 'processing'",
-                params![id.to_string(), status.as_str(), code, message, width, height],
+                "UPDATE images SET status = ?2, failure_code = ?3, failure_message = ?4, width = ?5, height = ?6, \
+                 thumbhash = ?7, color = ?8 WHERE id = ?1 AND status = 'processing'",
+                params![id.to_string(), status.as_str(), code, message, width, height, thumbhash, color],
             )?;
             if n == 0 {
                 return Ok(false);
             }
             library::add_renditions(tx, id, &renditions)?;
             tx.execute(
-                "UPDATE posts SET status = ?2, failure_code = ?3, failure_message = ?4 \
+                "UPDATE posts SET status = ?2, failure_code = ?3, failure_message = ?4, thumbhash = ?5, color = ?6 \
                  WHERE image_id = ?1 AND status = 'processing'",
-                params![id.to_string(), status.as_str(), code, message],
+                params![id.to_string(), status.as_str(), code, message, thumbhash, color],
             )?;
             Ok(true)
         })
@@ -163,13 +235,18 @@ impl MediaStore for Sqlite {
 
 #[async_trait]
 impl LibraryStore for Sqlite {
-    async fn list_image(&self, id: Id, title: &str, fit: Option<Fit>) -> StoreResult<Image> {
-        let (title, fold) = (title.to_owned(), fold_title(title));
+    async fn list_image(&self, id: Id, listing: &Listing) -> StoreResult<Image> {
+        let Listing {
+            title,
+            fit,
+            alt_text,
+        } = listing.clone();
+        let fold = fold_title(&title);
         self.write(move |tx| {
             let n = tx.execute(
-                "UPDATE images SET listed = 1, title = ?2, title_fold = ?3, fit_width = ?4, fit_height = ?5 \
-                 WHERE id = ?1 AND listed = 0",
-                params![id.to_string(), title, fold, fit.map(|f| f.width), fit.map(|f| f.height)],
+                "UPDATE images SET listed = 1, title = ?2, title_fold = ?3, fit_width = ?4, fit_height = ?5, \
+                 alt_text = ?6 WHERE id = ?1 AND listed = 0",
+                params![id.to_string(), title, fold, fit.map(|f| f.width), fit.map(|f| f.height), alt_text],
             )?;
             let image = library::image_by_id(tx, id)?.ok_or(StoreError::NotFound)?;
             if n == 0 {

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use crate::domain::fold_title;
 use crate::ports::{StoreError, StoreResult};
 
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 /// The current schema, for a file that has none yet.
 const SCHEMA: &str = include_str!("schema.sql");
@@ -28,6 +28,11 @@ const STEPS: &[Step] = &[
     Step {
         to: 3,
         sql: include_str!("migrations/v3.sql"),
+        then: |_| Ok(()),
+    },
+    Step {
+        to: 4,
+        sql: include_str!("migrations/v4.sql"),
         then: |_| Ok(()),
     },
 ];
@@ -93,7 +98,7 @@ mod tests {
     use super::*;
     use crate::adapters::sqlite::Sqlite;
     use crate::domain::{Fit, Id, MediaStatus, Rendition, Role, Tier, Username};
-    use crate::ports::{ImageQuery, LibraryStore, MediaStore, TierStore, UserStore};
+    use crate::ports::{ImageQuery, LibraryStore, Listing, MediaStore, TierStore, UserStore};
 
     const V1_SCHEMA: &str = include_str!("migrations/v1_schema.sql");
 
@@ -189,7 +194,7 @@ mod tests {
             height: 600,
         };
         let listed = store
-            .list_image(processing, "Winter in Oslo", Some(fit))
+            .list_image(processing, &Listing::new("Winter in Oslo", Some(fit)))
             .await
             .unwrap();
         assert_eq!(

@@ -4,6 +4,7 @@
 //! writer at a time anyway) inside `BEGIN IMMEDIATE` transactions, which is what makes the
 //! multi-row updates of the ports atomic; readers see committed snapshots (WAL) and never block it.
 
+mod idempotency;
 mod library;
 mod media;
 mod migrate;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::media::failure;
+use super::media::{failure, placeholder};
 use super::{Sqlite, corrupt, from_millis, is_unique_violation, to_millis};
 use crate::domain::{Comment, FeedSort, Id, MediaStatus, Page, Post, Username};
 use crate::ports::{
@@ -12,7 +12,7 @@ use crate::ports::{
 };
 
 const POST_COLUMNS: &str = "id, author, caption, image_id, status, failure_code, failure_message, comment_count, \
-                            recent_comments, created_at";
+                            recent_comments, created_at, alt_text, thumbhash, color";
 
 fn read_post(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
     Ok(StoredPost {
@@ -26,6 +26,9 @@ fn read_post(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
         comment_count: r.get(7)?,
         recent: r.get(8)?,
         created_at: r.get(9)?,
+        alt_text: r.get(10)?,
+        thumbhash: r.get(11)?,
+        color: r.get(12)?,
     })
 }
 
@@ -40,6 +43,9 @@ struct StoredPost {
     comment_count: i64,
     recent: String,
     created_at: i64,
+    alt_text: String,
+    thumbhash: Option<String>,
+    color: Option<String>,
 }
 
 impl StoredPost {
@@ -55,6 +61,8 @@ impl StoredPost {
             recent_comments: serde_json::from_str(&self.recent)
                 .map_err(|_| corrupt("recent comments"))?,
             created_at: from_millis(self.created_at),
+            alt_text: self.alt_text,
+            placeholder: placeholder(self.thumbhash, self.color),
         })
     }
 }
@@ -131,23 +139,26 @@ impl PostStore for Sqlite {
     async fn create_post(&self, post: &Post) -> StoreResult<Post> {
         let mut p = post.clone();
         self.write(move |tx| {
-            let image: Option<(String, Option<String>, Option<String>)> = tx
+            type ImageState = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+            let image: Option<ImageState> = tx
                 .query_row(
-                    "SELECT status, failure_code, failure_message FROM images WHERE id = ?1",
+                    "SELECT status, failure_code, failure_message, thumbhash, color FROM images WHERE id = ?1",
                     [p.image_id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()?;
-            let (status, code, message) = image.ok_or(StoreError::NotFound)?;
+            let (status, code, message, thumbhash, color) = image.ok_or(StoreError::NotFound)?;
             p.status = MediaStatus::parse(&status).ok_or_else(|| corrupt("image status"))?;
             p.failure = failure(code, message);
+            p.placeholder = placeholder(thumbhash, color);
             // A new post has no comments, whatever the caller's value says (as stored below).
             p.comment_count = 0;
             p.recent_comments = Vec::new();
             let (code, message) = p.failure.clone().map(|f| (f.code, f.message)).unzip();
             let r = tx.execute(
                 "INSERT INTO posts (id, author, caption, image_id, status, failure_code, failure_message, \
-                 comment_count, recent_comments, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, '[]', ?8)",
+                 comment_count, recent_comments, created_at, alt_text, thumbhash, color) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, '[]', ?8, ?9, ?10, ?11)",
                 params![
                     p.id.to_string(),
                     p.author.as_str(),
@@ -156,7 +167,10 @@ impl PostStore for Sqlite {
                     p.status.as_str(),
                     code,
                     message,
-                    to_millis(p.created_at)
+                    to_millis(p.created_at),
+                    p.alt_text,
+                    p.placeholder.as_ref().map(|x| x.thumbhash.clone()),
+                    p.placeholder.as_ref().map(|x| x.color.clone()),
                 ],
             );
             match r {

@@ -1,5 +1,5 @@
--- Imagegram embedded metadata store, schema version 2, for a fresh file. A version 1 file is
--- upgraded by migrations/v2.sql to the same tables, columns and indexes (the tests check they agree).
+-- Imagegram embedded metadata store, schema version 4, for a fresh file. An older file is
+-- upgraded by migrations/v*.sql to the same tables, columns and indexes (the tests check they agree).
 CREATE TABLE IF NOT EXISTS users (
     username      TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS uploads (
     created_at    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- An owner's uploads newest first, all or of one status: one index range scan per page.
+CREATE INDEX IF NOT EXISTS uploads_by_owner ON uploads (owner, id);
+CREATE INDEX IF NOT EXISTS uploads_by_owner_status ON uploads (owner, status, id);
+
 CREATE TABLE IF NOT EXISTS images (
     id              TEXT PRIMARY KEY,
     owner           TEXT NOT NULL,
@@ -47,7 +51,11 @@ CREATE TABLE IF NOT EXISTS images (
     fit_width       INTEGER,
     fit_height      INTEGER,
     -- JSON array of rendition names (`feed`, `fit:800x600`, `h:200`).
-    renditions      TEXT NOT NULL DEFAULT '[]'
+    renditions      TEXT NOT NULL DEFAULT '[]',
+    alt_text        TEXT NOT NULL DEFAULT '',
+    -- The placeholder (base64 ThumbHash, #rrggbb), once processed.
+    thumbhash       TEXT,
+    color           TEXT
 ) WITHOUT ROWID;
 
 -- An owner's library, newest first: one index range scan per page; title search filters on the
@@ -64,7 +72,11 @@ CREATE TABLE IF NOT EXISTS posts (
     failure_message TEXT,
     comment_count   INTEGER NOT NULL DEFAULT 0,
     recent_comments TEXT NOT NULL DEFAULT '[]',
-    created_at      INTEGER NOT NULL
+    created_at      INTEGER NOT NULL,
+    alt_text        TEXT NOT NULL DEFAULT '',
+    -- The image's placeholder, copied when the image is finished.
+    thumbhash       TEXT,
+    color           TEXT
 ) WITHOUT ROWID;
 
 -- The feed: one index range scan per page, only ready posts are indexed.
@@ -81,4 +93,19 @@ CREATE TABLE IF NOT EXISTS comments (
     text       TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (post_id, id)
+) WITHOUT ROWID;
+
+-- Requests made with an Idempotency-Key: one row per (user, key), for 24 hours.
+CREATE TABLE IF NOT EXISTS idempotency (
+    username     TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    seed         TEXT NOT NULL,
+    -- NULL while in flight; the stored answer's status once done.
+    status       INTEGER,
+    content_type TEXT,
+    body         BLOB,
+    lease_until  INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    PRIMARY KEY (username, key)
 ) WITHOUT ROWID;

@@ -52,13 +52,26 @@ pub async fn spawn_store_with(
     settings: Settings,
     admin: Option<(&str, &str)>,
 ) -> TestApp {
+    spawn_configured(store, settings, admin, |_| {}).await
+}
+
+/// [`spawn_store_with`], with `configure` changing the serve configuration first.
+pub async fn spawn_configured(
+    store: Store,
+    settings: Settings,
+    admin: Option<(&str, &str)>,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = ServeConfig {
+    let mut config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         s3_addr: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         admin: admin.map(|(n, p)| (n.to_owned(), p.to_owned())),
+        public_url: None,
+        s3_public_url: None,
     };
+    configure(&mut config);
     let shutdown = std::future::pending();
     let running = match store {
         Store::Sqlite => embedded::start(&config, settings, shutdown).await,

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use imagegram::domain::{Failure, Fit, Id, Image, MediaStatus, Outcome, Rendition};
-use imagegram::ports::{ALREADY_LISTED, ImageQuery, StoreError};
+use imagegram::ports::{ALREADY_LISTED, ImageQuery, Listing, StoreError};
 
 use super::{Library, name, unique, upload_and_image};
 
@@ -26,6 +26,7 @@ fn ready(renditions: Vec<Rendition>) -> Outcome {
         width: 640,
         height: 427,
         renditions,
+        placeholder: None,
     }
 }
 
@@ -88,10 +89,12 @@ pub async fn list_image_then_get(store: &dyn Library) {
     assert!(!fresh.listed);
     assert!(fresh.renditions.is_empty());
 
-    let listed = store
-        .list_image(id, "Été à Paris", Some(FIT))
-        .await
-        .unwrap();
+    let listing = Listing {
+        alt_text: "été ".repeat(375),
+        ..Listing::new("Été à Paris", Some(FIT))
+    };
+    let listed = store.list_image(id, &listing).await.unwrap();
+    assert_eq!(listed.alt_text, listing.alt_text);
     assert_eq!(
         (listed.id, listed.title.as_str(), listed.fit, listed.listed),
         (id, "Été à Paris", Some(FIT), true)
@@ -102,24 +105,31 @@ pub async fn list_image_then_get(store: &dyn Library) {
         (got.title.as_str(), got.fit, got.listed, got.owner.as_str()),
         ("Été à Paris", Some(FIT), true, owner.as_str())
     );
+    assert_eq!(got.alt_text, listing.alt_text);
 
     // Listing it again is a conflict and changes nothing.
     assert!(matches!(
-        store.list_image(id, "Other", None).await,
+        store.list_image(id, &Listing::new("Other", None)).await,
         Err(StoreError::Conflict(ALREADY_LISTED))
     ));
     let got = store.get_image(id).await.unwrap().unwrap();
     assert_eq!((got.title.as_str(), got.fit), ("Été à Paris", Some(FIT)));
 
     assert!(matches!(
-        store.list_image(Id::generate(), "Ghost", None).await,
+        store
+            .list_image(Id::generate(), &Listing::new("Ghost", None))
+            .await,
         Err(StoreError::NotFound)
     ));
 
     // Without a requested size the image keeps none.
     let plain = new_image(store, &owner).await;
-    let listed = store.list_image(plain, "Plain", None).await.unwrap();
+    let listed = store
+        .list_image(plain, &Listing::new("Plain", None))
+        .await
+        .unwrap();
     assert_eq!((listed.fit, listed.listed), (None, true));
+    assert_eq!(listed.alt_text, "");
     assert_eq!(store.get_image(plain).await.unwrap().unwrap().fit, None);
 }
 
@@ -142,7 +152,7 @@ pub async fn list_images_newest_first_across_pages(store: &dyn Library) {
             assert!(store.finish_image(id, &outcome).await.unwrap());
         }
         store
-            .list_image(id, &format!("image {i}"), None)
+            .list_image(id, &Listing::new(format!("image {i}"), None))
             .await
             .unwrap();
         mine.push(id);
@@ -150,7 +160,10 @@ pub async fn list_images_newest_first_across_pages(store: &dyn Library) {
     // Neither an unlisted image of the owner nor someone else's listed one is listed.
     new_image(store, &owner).await;
     let theirs = new_image(store, &other).await;
-    store.list_image(theirs, "image 0", None).await.unwrap();
+    store
+        .list_image(theirs, &Listing::new("image 0", None))
+        .await
+        .unwrap();
     mine.reverse();
 
     for limit in [1, 2, 3, 100] {
@@ -192,11 +205,17 @@ pub async fn title_filter_is_case_insensitive_and_unicode(store: &dyn Library) {
     let mut ids_by_title = Vec::new();
     for title in titles {
         let id = new_image(store, &owner).await;
-        store.list_image(id, title, None).await.unwrap();
+        store
+            .list_image(id, &Listing::new(title, None))
+            .await
+            .unwrap();
         ids_by_title.push(id);
     }
     let theirs = new_image(store, &other).await;
-    store.list_image(theirs, "Paris", None).await.unwrap();
+    store
+        .list_image(theirs, &Listing::new("Paris", None))
+        .await
+        .unwrap();
 
     let newest_first = |picked: &[usize]| -> Vec<Id> {
         let mut ids: Vec<_> = picked.iter().map(|&i| ids_by_title[i]).collect();

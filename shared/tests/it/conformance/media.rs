@@ -1,9 +1,9 @@
 //! `MediaStore` contract: uploads, status transitions, finishing an image exactly once.
 
-use imagegram::domain::{Failure, Id, MediaStatus, Outcome, Rendition, UploadStatus};
-use imagegram::ports::{MediaStore, StoreError};
+use imagegram::domain::{Failure, Id, MediaStatus, Outcome, Rendition, Upload, UploadStatus};
+use imagegram::ports::{MediaStore, StoreError, UploadQuery};
 
-use super::upload_and_image;
+use super::{name, unique, upload_and_image};
 
 pub async fn uploads_and_transitions(store: &dyn MediaStore) {
     let (upload, image) = upload_and_image("alice");
@@ -23,22 +23,30 @@ pub async fn uploads_and_transitions(store: &dyn MediaStore) {
     // A transition from the wrong state is a Conflict; from an unknown id, NotFound.
     assert!(matches!(
         store
-            .set_upload_status(upload.id, UploadStatus::Uploaded, UploadStatus::Aborted)
+            .set_upload_status(
+                &Upload {
+                    status: UploadStatus::Uploaded,
+                    ..upload.clone()
+                },
+                UploadStatus::Aborted
+            )
             .await,
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
         store
             .set_upload_status(
-                Id::generate(),
-                UploadStatus::Uploading,
+                &Upload {
+                    id: Id::generate(),
+                    ..upload.clone()
+                },
                 UploadStatus::Uploaded
             )
             .await,
         Err(StoreError::NotFound)
     ));
     store
-        .set_upload_status(upload.id, UploadStatus::Uploading, UploadStatus::Uploaded)
+        .set_upload_status(&upload, UploadStatus::Uploaded)
         .await
         .unwrap();
     assert_eq!(
@@ -62,6 +70,7 @@ pub async fn finish_image_happens_once(store: &dyn MediaStore) {
                     width: 640,
                     height: 427,
                     renditions: vec![Rendition::Feed],
+                    placeholder: None,
                 }
             )
             .await
@@ -92,6 +101,7 @@ pub async fn finish_image_happens_once(store: &dyn MediaStore) {
                     width: 1,
                     height: 1,
                     renditions: vec![Rendition::Feed],
+                    placeholder: None,
                 }
             )
             .await
@@ -113,6 +123,7 @@ pub async fn concurrent_finishes_change_state_once(store: std::sync::Arc<dyn Med
                         width: i,
                         height: i,
                         renditions: vec![Rendition::Feed],
+                        placeholder: None,
                     },
                 )
                 .await
@@ -124,4 +135,118 @@ pub async fn concurrent_finishes_change_state_once(store: std::sync::Arc<dyn Med
         changed += usize::from(t.await.unwrap());
     }
     assert_eq!(changed, 1);
+}
+
+fn uploads_of(
+    owner: &str,
+    status: Option<UploadStatus>,
+    since: Option<Id>,
+    limit: u32,
+) -> UploadQuery {
+    UploadQuery {
+        owner: name(owner),
+        status,
+        since,
+        limit,
+    }
+}
+
+/// Every page of a query, following continuations; the ids, in order.
+async fn all_uploads(store: &dyn MediaStore, query: &UploadQuery) -> Vec<Id> {
+    let mut ids = Vec::new();
+    let mut after = None;
+    for _ in 0..100 {
+        let page = store.list_uploads(query, after.as_deref()).await.unwrap();
+        assert!(page.items.len() <= query.limit as usize);
+        assert!(
+            page.items
+                .iter()
+                .all(|u| u.owner.as_str() == query.owner.as_str())
+        );
+        ids.extend(page.items.iter().map(|u| u.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return ids,
+        }
+    }
+    panic!("list_uploads did not reach the end in 100 pages");
+}
+
+/// An owner's uploads newest first, all or of one status (which follows every transition), only
+/// those made after `since` when asked, across pages; nobody else's.
+pub async fn list_uploads_by_status_across_pages(store: &dyn MediaStore) {
+    let owner = unique("up");
+    let mut made = Vec::new();
+    for _ in 0..7 {
+        let (upload, image) = upload_and_image(&owner);
+        store.create_upload(&upload, &image).await.unwrap();
+        made.push(upload);
+    }
+    let (theirs, image) = upload_and_image(&unique("other"));
+    store.create_upload(&theirs, &image).await.unwrap();
+    store
+        .set_upload_status(&made[1], UploadStatus::Uploaded)
+        .await
+        .unwrap();
+    store
+        .set_upload_status(&made[4], UploadStatus::Aborted)
+        .await
+        .unwrap();
+    let newest_first = |picked: &[usize]| -> Vec<Id> {
+        let mut ids: Vec<Id> = picked.iter().map(|&i| made[i].id).collect();
+        ids.sort_by(|a, b| b.cmp(a));
+        ids
+    };
+    assert_eq!(
+        all_uploads(store, &uploads_of(&owner, None, None, 3)).await,
+        newest_first(&[0, 1, 2, 3, 4, 5, 6])
+    );
+    assert_eq!(
+        all_uploads(
+            store,
+            &uploads_of(&owner, Some(UploadStatus::Uploading), None, 2)
+        )
+        .await,
+        newest_first(&[0, 2, 3, 5, 6])
+    );
+    assert_eq!(
+        all_uploads(
+            store,
+            &uploads_of(&owner, Some(UploadStatus::Uploaded), None, 2)
+        )
+        .await,
+        newest_first(&[1])
+    );
+    assert_eq!(
+        all_uploads(
+            store,
+            &uploads_of(&owner, Some(UploadStatus::Aborted), None, 1)
+        )
+        .await,
+        newest_first(&[4])
+    );
+    // Only those after `since` (how expired uploads are left out).
+    assert_eq!(
+        all_uploads(
+            store,
+            &uploads_of(&owner, Some(UploadStatus::Uploading), Some(made[3].id), 1)
+        )
+        .await,
+        newest_first(&[5, 6])
+    );
+    // A continuation the store did not make.
+    assert!(matches!(
+        store
+            .list_uploads(
+                &uploads_of(&owner, None, None, 2),
+                Some("not a continuation")
+            )
+            .await,
+        Err(StoreError::BadContinuation)
+    ));
+    assert!(
+        all_uploads(store, &uploads_of(&unique("nobody"), None, None, 5))
+            .await
+            .is_empty()
+    );
 }

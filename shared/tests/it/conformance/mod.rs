@@ -1,6 +1,7 @@
 //! One conformance suite per port: plain async fns taking the port, run against every adapter.
 #![allow(clippy::unwrap_used)]
 
+pub mod idempotency;
 pub mod library;
 pub mod media;
 pub mod objects;

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use imagegram::domain::{Comment, FeedSort, Id, MediaStatus, Outcome, Post, Rendition};
+use imagegram::domain::{
+    Comment, FeedSort, Id, MediaStatus, Outcome, Placeholder, Post, Rendition,
+};
 use imagegram::ports::{FeedQuery, MediaStore, StoreError};
 
 use super::{Posts, name, upload_and_image};
@@ -18,6 +20,15 @@ fn post_of(author: &str, image: Id) -> Post {
         comment_count: 0,
         recent_comments: Vec::new(),
         created_at: imagegram::domain::now(),
+        alt_text: "a dog on a beach".into(),
+        placeholder: None,
+    }
+}
+
+fn placeholder(color: &str) -> Placeholder {
+    Placeholder {
+        thumbhash: "1QcSHQRnh493V4dIh4eXh1h4kJUI".into(),
+        color: color.into(),
     }
 }
 
@@ -32,6 +43,7 @@ pub async fn ready_post(media: &dyn MediaStore, posts: &dyn Posts, author: &str)
                 width: 1,
                 height: 1,
                 renditions: vec![Rendition::Feed],
+                placeholder: None,
             },
         )
         .await
@@ -55,6 +67,7 @@ pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn Posts) {
     media.create_upload(&u1, &i1).await.unwrap();
     let first = posts.create_post(&post_of("alice", i1.id)).await.unwrap();
     assert_eq!(first.status, MediaStatus::Processing);
+    assert_eq!(first.placeholder, None);
     media
         .finish_image(
             i1.id,
@@ -62,14 +75,17 @@ pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn Posts) {
                 width: 1,
                 height: 1,
                 renditions: vec![Rendition::Feed],
+                placeholder: Some(placeholder("#102030")),
             },
         )
         .await
         .unwrap();
-    assert_eq!(
-        posts.get_post(first.id).await.unwrap().unwrap().status,
-        MediaStatus::Ready
-    );
+    let finished = posts.get_post(first.id).await.unwrap().unwrap();
+    assert_eq!(finished.status, MediaStatus::Ready);
+    assert_eq!(finished.placeholder, Some(placeholder("#102030")));
+    assert_eq!(finished.alt_text, "a dog on a beach");
+    let image = media.get_image(i1.id).await.unwrap().unwrap();
+    assert_eq!(image.placeholder, Some(placeholder("#102030")));
     // Image first, then the post.
     let (u2, i2) = upload_and_image("alice");
     media.create_upload(&u2, &i2).await.unwrap();
@@ -80,18 +96,17 @@ pub async fn both_orders_end_ready(media: &dyn MediaStore, posts: &dyn Posts) {
                 width: 1,
                 height: 1,
                 renditions: vec![Rendition::Feed],
+                placeholder: Some(placeholder("#ffffff")),
             },
         )
         .await
         .unwrap();
-    assert_eq!(
-        posts
-            .create_post(&post_of("alice", i2.id))
-            .await
-            .unwrap()
-            .status,
-        MediaStatus::Ready
-    );
+    let born = posts.create_post(&post_of("alice", i2.id)).await.unwrap();
+    assert_eq!(born.status, MediaStatus::Ready);
+    assert_eq!(born.placeholder, Some(placeholder("#ffffff")));
+    let stored = posts.get_post(born.id).await.unwrap().unwrap();
+    assert_eq!(stored.placeholder, Some(placeholder("#ffffff")));
+    assert_eq!(stored.alt_text, "a dog on a beach");
     // No image, no post.
     assert!(matches!(
         posts.create_post(&post_of("alice", Id::generate())).await,
@@ -299,6 +314,8 @@ pub async fn a_failed_image_fails_its_posts(media: &dyn MediaStore, posts: &dyn 
         comment_count: 7,
         recent_comments: Vec::new(),
         created_at: imagegram::domain::now(),
+        alt_text: String::new(),
+        placeholder: None,
     };
     // The store, not the caller, decides status and count.
     let created = posts.create_post(&post).await.unwrap();
