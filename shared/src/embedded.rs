@@ -130,7 +130,8 @@ pub async fn start(
     let db = database_path(&config.data_dir);
     let store =
         Sqlite::open(&db).map_err(|e| ServeError::Setup(format!("{}: {e}", db.display())))?;
-    start_with_store(config, settings, Arc::new(store), shutdown).await
+    let store = Arc::new(store);
+    start_on(config, settings, store.clone(), Some(store), shutdown).await
 }
 
 /// [`start`] with another metadata store (e.g. DynamoDB, so that tests run the whole embedded
@@ -140,6 +141,20 @@ pub async fn start_with_store<S>(
     config: &ServeConfig,
     settings: Settings,
     store: Arc<S>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running, ServeError>
+where
+    S: MetadataStore + 'static,
+{
+    start_on(config, settings, store, None, shutdown).await
+}
+
+/// Starts on `store`; with `sqlite` (the same store, as SQLite) the placeholder backfill runs.
+async fn start_on<S>(
+    config: &ServeConfig,
+    settings: Settings,
+    store: Arc<S>,
+    sqlite: Option<Arc<Sqlite>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, ServeError>
 where
@@ -188,6 +203,9 @@ where
     }
 
     tokio::spawn(resize_worker(app.clone(), events_rx));
+    if let Some(sqlite) = sqlite {
+        tokio::spawn(backfill_placeholders(app.clone(), sqlite));
+    }
 
     let listener = TcpListener::bind(config.addr)
         .await
@@ -211,6 +229,45 @@ where
         app,
         server,
     })
+}
+
+/// Gives the images processed before placeholders existed theirs, in the background at start
+/// (a few at a time; nothing for the user to run). Reads of such an image do it too.
+async fn backfill_placeholders(app: Arc<App>, store: Arc<Sqlite>) {
+    let mut done = 0usize;
+    loop {
+        let ids = match store.images_without_placeholder(50).await {
+            Ok(ids) if !ids.is_empty() => ids,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "placeholder backfill stopped");
+                return;
+            }
+        };
+        let mut progressed = false;
+        for id in ids {
+            let Ok(Some(mut image)) = app.media.get_image(id).await else {
+                continue;
+            };
+            match crate::app::renditions::ensure_placeholder(&app, &mut image).await {
+                Ok(()) if image.placeholder.is_some() => {
+                    done += 1;
+                    progressed = true;
+                }
+                Ok(()) => {}
+                Err(e) => tracing::warn!(%id, error = %e, "no placeholder for this image"),
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    if done > 0 {
+        tracing::info!(
+            images = done,
+            "placeholders added to images processed before them"
+        );
+    }
 }
 
 /// Feeds object-created events to the resize handler, a few at a time, retrying transient

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Comment, FeedSort, Fit, Id, Image, Outcome, Page, Post, Rendition, Tier, Upload, UploadStatus,
-    User, Username,
+    Comment, FeedSort, Fit, Id, Image, Outcome, Page, Placeholder, Post, Rendition, Tier, Upload,
+    UploadStatus, User, Username,
 };
 
 /// Failures of a metadata store.
@@ -131,6 +131,8 @@ pub struct UploadQuery {
 ///   was already finished or is unknown, so a duplicate event is a no-op. `Ready` also records the
 ///   original's size and placeholder (on the image and its posts) and adds its renditions to the
 ///   image's set.
+/// - `set_placeholder` records the placeholder of a ready image that has none yet (one processed
+///   before placeholders existed), on the image and every post of it; `NotFound` for no image.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     async fn create_upload(&self, upload: &Upload, image: &Image) -> StoreResult<()>;
@@ -144,6 +146,7 @@ pub trait MediaStore: Send + Sync {
     ) -> StoreResult<Page<Upload>>;
     async fn get_image(&self, id: Id) -> StoreResult<Option<Image>>;
     async fn finish_image(&self, id: Id, outcome: &Outcome) -> StoreResult<bool>;
+    async fn set_placeholder(&self, id: Id, placeholder: &Placeholder) -> StoreResult<()>;
 }
 
 /// Users' image libraries: images put into them, their renditions, title search.

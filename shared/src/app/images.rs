@@ -214,6 +214,7 @@ async fn view(app: &App, viewer: &User, image: Image) -> AppResult<ImageView> {
 
 async fn view_with(app: &App, tier: &Tier, mut image: Image) -> AppResult<ImageView> {
     renditions::ensure(app, &mut image, tier).await?;
+    renditions::ensure_placeholder(app, &mut image).await?;
     let ttl = app.settings.media_url_ttl;
     let sign = |r: Rendition| async move {
         app.objects

@@ -86,6 +86,32 @@ pub async fn store(app: &App, image: &Image, rendered: Rendered) -> AppResult<()
     Ok(())
 }
 
+/// Gives a ready image processed before placeholders existed its placeholder, from its feed
+/// rendition (one small decode), on the image and its posts. Every later read has it.
+pub async fn ensure_placeholder(app: &App, image: &mut Image) -> AppResult<()> {
+    if image.status != MediaStatus::Ready || image.placeholder.is_some() {
+        return Ok(());
+    }
+    let feed = app
+        .objects
+        .get(
+            Bucket::Renditions,
+            &Rendition::Feed.key(&image.id),
+            app.settings.image_limits.max_bytes,
+        )
+        .await?;
+    let rendered = render(feed, app.settings.image_limits, &[Rendition::Feed])
+        .await?
+        .map_err(|e| AppError::Internal(format!("a feed rendition no longer decodes: {e}")))?;
+    let Some(made) = rendered.placeholder.as_ref().map(placeholder) else {
+        return Ok(());
+    };
+    app.media.set_placeholder(image.id, &made).await?;
+    tracing::info!(id = %image.id, "placeholder added to an image processed before placeholders");
+    image.placeholder = Some(made);
+    Ok(())
+}
+
 /// Makes sure every rendition a ready `image` needs for `tier` exists, rendering the missing ones
 /// from the original; `image.renditions` is updated to match.
 pub async fn ensure(app: &App, image: &mut Image, tier: &Tier) -> AppResult<()> {

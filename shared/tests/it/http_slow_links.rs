@@ -500,3 +500,159 @@ async fn compressed_answers_leave_a_lambda_function_as_binary_bodies() {
         }
     }
 }
+
+/// An image processed before placeholders existed: ready, renditions stored, no placeholder.
+/// Reading it gives it one (and its post); so does the start-up backfill of `imagegram serve`.
+async fn old_image(t: &TestApp, owner: &str) -> (String, String) {
+    use imagegram::domain::{Image, Outcome, Post, Rendition, Upload, UploadStatus, Username};
+    use imagegram::imaging::{Limits, RenditionSpec, Size, render};
+    use imagegram::ports::{Bucket, Listing};
+
+    let app = t.app();
+    let bytes = std::fs::read(common::testdata().join("valid/jpeg_baseline.jpg")).unwrap();
+    let owner = Username::parse(owner).unwrap();
+    let id = imagegram::domain::Id::generate();
+    let now = imagegram::domain::now();
+    let upload = Upload {
+        id,
+        owner: owner.clone(),
+        object_key: format!("uploads/{owner}/{id}"),
+        multipart_id: String::new(),
+        filename: "old.jpg".into(),
+        content_type: "image/jpeg".into(),
+        size: bytes.len() as u64,
+        part_size: bytes.len() as u64,
+        status: UploadStatus::Uploaded,
+        created_at: now,
+    };
+    app.media
+        .create_upload(&upload, &Image::processing(id, owner.clone(), now))
+        .await
+        .unwrap();
+    let wanted = [
+        Rendition::Feed,
+        Rendition::Fit(imagegram::domain::Fit::DEFAULT),
+        Rendition::Thumb(200),
+    ];
+    let specs: Vec<RenditionSpec> = wanted
+        .iter()
+        .map(|r| RenditionSpec {
+            name: r.name(),
+            size: match r {
+                Rendition::Feed => Size::Cover {
+                    width: 600,
+                    height: 600,
+                },
+                Rendition::Fit(f) => Size::Inside {
+                    width: f.width,
+                    height: f.height,
+                },
+                Rendition::Thumb(h) => Size::Height(*h),
+            },
+        })
+        .collect();
+    let rendered = render(&bytes, &Limits::default(), &specs).unwrap();
+    for (r, out) in wanted.iter().zip(&rendered.renditions) {
+        app.objects
+            .put(
+                Bucket::Renditions,
+                &r.key(&id),
+                out.jpeg.clone().into(),
+                "image/jpeg",
+            )
+            .await
+            .unwrap();
+    }
+    let ready = Outcome::Ready {
+        width: rendered.width,
+        height: rendered.height,
+        renditions: wanted.to_vec(),
+        placeholder: None,
+    };
+    // No original is stored, so no object-created event processes it (with a placeholder).
+    assert!(app.media.finish_image(id, &ready).await.unwrap());
+    app.library
+        .list_image(id, &Listing::new("old", None))
+        .await
+        .unwrap();
+    let post = Post {
+        id: imagegram::domain::Id::generate(),
+        author: owner,
+        caption: "old".into(),
+        alt_text: String::new(),
+        image_id: id,
+        status: imagegram::domain::MediaStatus::Processing,
+        failure: None,
+        comment_count: 0,
+        recent_comments: Vec::new(),
+        created_at: now,
+        placeholder: None,
+    };
+    let post = app.posts.create_post(&post).await.unwrap();
+    (id.to_string(), post.id.to_string())
+}
+
+#[tokio::test]
+async fn images_processed_before_placeholders_get_one_when_read() {
+    let t = common::spawn_app().await;
+    let alice = user(&t.router, "alice").await;
+    let (image, post) = old_image(&t, "alice").await;
+    let (s, read) = common::images::get_image(&t, &alice, &image).await;
+    assert_eq!(s, StatusCode::OK, "{read}");
+    assert_placeholder(&read["placeholder"]);
+    let (_, _, p) = call(
+        &t.router,
+        Method::GET,
+        &format!("/v1/posts/{post}"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(p["image"]["placeholder"], read["placeholder"]);
+}
+
+/// `imagegram serve` gives such images their placeholder at start, in the background.
+#[tokio::test]
+async fn the_one_machine_shape_backfills_placeholders_at_start() {
+    let t = common::spawn_app().await;
+    user(&t.router, "alice").await;
+    let (image, _) = old_image(&t, "alice").await;
+    let id = imagegram::domain::Id::parse(&image).unwrap();
+    assert_eq!(
+        t.app()
+            .media
+            .get_image(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .placeholder,
+        None
+    );
+    let config = imagegram::config::ServeConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        s3_addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: t.data_dir().to_path_buf(),
+        admin: None,
+        public_url: None,
+        s3_public_url: None,
+    };
+    let again = imagegram::embedded::start(&config, Default::default(), std::future::pending())
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if again
+            .app
+            .media
+            .get_image(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .placeholder
+            .is_some()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no placeholder 5 s after start");
+}

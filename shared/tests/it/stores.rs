@@ -124,6 +124,16 @@ macro_rules! suites {
             }
 
             #[tokio::test]
+            async fn posts_get_a_placeholder_added_later() {
+                let (s, _guard) = $fresh(0).await;
+                conformance::posts::a_placeholder_added_later_reaches_the_posts(
+                    s.as_ref(),
+                    s.as_ref(),
+                )
+                .await;
+            }
+
+            #[tokio::test]
             async fn posts_of_a_failed_image_fail() {
                 let (s, _guard) = $fresh(0).await;
                 conformance::posts::a_failed_image_fails_its_posts(s.as_ref(), s.as_ref()).await;

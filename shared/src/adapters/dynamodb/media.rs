@@ -160,6 +160,40 @@ impl MediaStore for DynamoStore {
         }
     }
 
+    /// One UpdateItem of the image (conditional on it existing) returning its `post_ids`, then one
+    /// UpdateItem per post (conditional on the post existing).
+    async fn set_placeholder(&self, id: Id, placeholder: &Placeholder) -> StoreResult<()> {
+        let set = |update: UpdateItemFluentBuilder| {
+            update
+                .update_expression(format!("SET {THUMBHASH} = :th, {COLOR} = :color"))
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":th", s(&placeholder.thumbhash))
+                .expression_attribute_values(":color", s(&placeholder.color))
+        };
+        let image = set(self.client.update_item())
+            .table_name(&self.table)
+            .set_key(Some(key(image_pk(id), IMAGE_SK)))
+            .return_values(ReturnValue::AllNew);
+        let image = match retry_conflicts(|| image.clone().send()).await {
+            Ok(out) => out
+                .attributes
+                .ok_or_else(|| StoreError::Unavailable("UpdateItem image: no item".into()))?,
+            Err(e) if is_condition_failed(&e) => return Err(StoreError::NotFound),
+            Err(e) => return Err(unavailable("UpdateItem image placeholder", &e)),
+        };
+        for post in get_post_ids(&image)? {
+            let update = set(self.client.update_item())
+                .table_name(&self.table)
+                .set_key(Some(key(post_pk(post), POST_SK)));
+            match retry_conflicts(|| update.clone().send()).await {
+                Ok(_) => {}
+                Err(e) if is_condition_failed(&e) => {}
+                Err(e) => return Err(unavailable("UpdateItem post placeholder", &e)),
+            }
+        }
+        Ok(())
+    }
+
     /// One Query: `author_new` for all of the owner's uploads, `images_by_owner` for one status
     /// (see `keys::uploads_pk`), newest first, ids above `since` only.
     async fn list_uploads(

@@ -231,6 +231,41 @@ impl MediaStore for Sqlite {
         })
         .await
     }
+
+    async fn set_placeholder(&self, id: Id, placeholder: &Placeholder) -> StoreResult<()> {
+        let p = placeholder.clone();
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE images SET thumbhash = ?2, color = ?3 WHERE id = ?1",
+                params![id.to_string(), p.thumbhash, p.color],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.execute(
+                "UPDATE posts SET thumbhash = ?2, color = ?3 WHERE image_id = ?1",
+                params![id.to_string(), p.thumbhash, p.color],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl Sqlite {
+    /// Up to `limit` ready images without a placeholder (processed before placeholders existed),
+    /// for the start-up backfill of the one-machine shape.
+    pub async fn images_without_placeholder(&self, limit: u32) -> StoreResult<Vec<Id>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM images WHERE status = 'ready' AND thumbhash IS NULL LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| r.get::<_, String>(0))?;
+            rows.map(|r| r.map_err(StoreError::from).and_then(|id| parse_id(&id)))
+                .collect()
+        })
+        .await
+    }
 }
 
 #[async_trait]

@@ -26,6 +26,11 @@ impl TestApp {
     pub fn app(&self) -> &Arc<App> {
         &self.running.app
     }
+
+    /// The instance's data dir (another instance may be started on it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
 }
 
 pub use test_support::testdata;

@@ -353,3 +353,58 @@ pub async fn a_failed_image_fails_its_posts(media: &dyn MediaStore, posts: &dyn 
     };
     assert!(posts.list_posts(&q, None).await.unwrap().items.is_empty());
 }
+
+/// A ready image without a placeholder (processed before placeholders existed) gets one, on the
+/// image and on every post of it.
+pub async fn a_placeholder_added_later_reaches_the_posts(
+    media: &dyn MediaStore,
+    posts: &dyn Posts,
+) {
+    let (upload, image) = upload_and_image("alice");
+    media.create_upload(&upload, &image).await.unwrap();
+    let before = posts
+        .create_post(&post_of("alice", image.id))
+        .await
+        .unwrap();
+    media
+        .finish_image(
+            image.id,
+            &Outcome::Ready {
+                width: 1,
+                height: 1,
+                renditions: vec![Rendition::Feed],
+                placeholder: None,
+            },
+        )
+        .await
+        .unwrap();
+    let after = posts
+        .create_post(&post_of("alice", image.id))
+        .await
+        .unwrap();
+    assert_eq!(after.placeholder, None);
+    media
+        .set_placeholder(image.id, &placeholder("#abcdef"))
+        .await
+        .unwrap();
+    assert_eq!(
+        media
+            .get_image(image.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .placeholder,
+        Some(placeholder("#abcdef"))
+    );
+    for id in [before.id, after.id] {
+        let p = posts.get_post(id).await.unwrap().unwrap();
+        assert_eq!(p.placeholder, Some(placeholder("#abcdef")));
+        assert_eq!(p.status, MediaStatus::Ready);
+    }
+    assert!(matches!(
+        media
+            .set_placeholder(Id::generate(), &placeholder("#000000"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
