@@ -16,6 +16,7 @@ on_both_stores!(
     another_body_or_path_with_the_key_is_refused,
     a_hundred_concurrent_repeats_make_one_comment,
     a_retry_after_a_crash_finds_the_first_runs_write,
+    a_form_is_the_same_request_whatever_its_boundary,
 );
 
 /// A POST as `token` with an `Idempotency-Key`, JSON body; status, headers, body.
@@ -269,4 +270,73 @@ async fn a_retry_after_a_crash_finds_the_first_runs_write(t: TestApp) {
         (StatusCode::CREATED, &"true".parse().unwrap())
     );
     assert_eq!(again, answer);
+}
+
+/// `POST /v1/images` as a form with an `Idempotency-Key`, with `boundary`.
+async fn post_form(
+    t: &TestApp,
+    token: &str,
+    boundary: &str,
+    body: &[u8],
+) -> (StatusCode, HeaderMap, Value) {
+    // The same bytes with another boundary (it is ASCII and never inside the PNG).
+    let from = common::images::BOUNDARY.as_bytes();
+    let mut replaced = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i..].starts_with(from) {
+            replaced.extend_from_slice(boundary.as_bytes());
+            i += from.len();
+        } else {
+            replaced.push(body[i]);
+            i += 1;
+        }
+    }
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/images")
+        .header("authorization", format!("Bearer {token}"))
+        .header("idempotency-key", "form-1")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(replaced))
+        .unwrap();
+    let res = t.router.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn a_form_is_the_same_request_whatever_its_boundary(t: TestApp) {
+    use common::images::{Part, multipart_body};
+    let alice = user(&t.router, "alice").await;
+    let png = std::fs::read(common::testdata().join("valid/png_1x1.png")).unwrap();
+    let form = |title: &str| {
+        multipart_body(&[
+            Part::File("file", "a.png", &png),
+            Part::Text("title", title),
+        ])
+    };
+    let (s, h, first) = post_form(&t, &alice, "AaB03x", &form("one")).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{first}");
+    assert!(h.get("idempotent-replayed").is_none());
+    let (s, h, again) = post_form(&t, &alice, "zzzz-another-boundary", &form("one")).await;
+    assert_eq!(
+        (s, &h["idempotent-replayed"]),
+        (StatusCode::ACCEPTED, &"true".parse().unwrap())
+    );
+    assert_eq!(again["id"], first["id"]);
+    let (s, _, b) = post_form(&t, &alice, "AaB03x", &form("two")).await;
+    assert_eq!(
+        (s, error_code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+    );
+    let (_, list) = common::request(&t, &alice, Method::GET, "/v1/images", None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }

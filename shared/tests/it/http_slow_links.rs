@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::{self, TestApp, call, error_code, on_both_stores, ready_post, user};
+use crate::common::{self, TestApp, call, error_code, on_both_stores, ready_post, request, user};
 
 on_both_stores!(
     reads_carry_an_etag_and_answer_304_until_something_changes,
@@ -109,18 +109,19 @@ async fn reads_carry_an_etag_and_answer_304_until_something_changes(t: TestApp) 
     assert!(h.get(header::ETAG).is_none());
 }
 
-async fn json_answers_of_1_kib_or_more_are_compressed_and_the_etag_is_the_same(t: TestApp) {
+/// A user's token and a ready post of theirs whose comment list is over 1 KiB of JSON.
+async fn post_with_a_kib_of_comments(t: &TestApp) -> (String, String) {
     let alice = user(&t.router, "alice").await;
-    let post = ready_post(&t, &alice).await;
+    let post = ready_post(t, &alice).await;
     for i in 0..12 {
-        comment(
-            &t,
-            &alice,
-            &post,
-            &format!("comment number {i} with some words in it"),
-        )
-        .await;
+        let text = format!("comment number {i} with some words in it");
+        comment(t, &alice, &post, &text).await;
     }
+    (alice, post)
+}
+
+async fn json_answers_of_1_kib_or_more_are_compressed_and_the_etag_is_the_same(t: TestApp) {
+    let (alice, post) = post_with_a_kib_of_comments(&t).await;
     let uri = format!("/v1/posts/{post}/comments");
     let (s, plain_h, plain) = get(&t, &alice, &uri, &[]).await;
     assert_eq!(s, StatusCode::OK);
@@ -199,27 +200,13 @@ async fn posts_and_images_carry_alt_text_and_a_placeholder(t: TestApp) {
 
     let too_long = "é".repeat(1501);
     let body = json!({"upload_id": upload, "caption": "c", "alt_text": too_long});
-    let (s, _, b) = call(
-        &t.router,
-        Method::POST,
-        "/v1/posts",
-        Some(&alice),
-        Some(body),
-    )
-    .await;
+    let (s, b) = request(&t, &alice, Method::POST, "/v1/posts", Some(body)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(error_code(&b), "validation_failed");
 
     let alt = "é".repeat(1500);
     let body = json!({"upload_id": upload, "caption": "c", "alt_text": alt});
-    let (s, _, b) = call(
-        &t.router,
-        Method::POST,
-        "/v1/posts",
-        Some(&alice),
-        Some(body),
-    )
-    .await;
+    let (s, b) = request(&t, &alice, Method::POST, "/v1/posts", Some(body)).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{b}");
     assert_eq!(b["alt_text"], alt.as_str());
     let post = common::wait_post(&t, &alice, b["id"].as_str().unwrap()).await;
@@ -240,14 +227,7 @@ async fn posts_and_images_carry_alt_text_and_a_placeholder(t: TestApp) {
 
     // A post without alt text answers "".
     let id = ready_post(&t, &alice).await;
-    let (_, _, p) = call(
-        &t.router,
-        Method::GET,
-        &format!("/v1/posts/{id}"),
-        Some(&alice),
-        None,
-    )
-    .await;
+    let (_, p) = request(&t, &alice, Method::GET, &format!("/v1/posts/{id}"), None).await;
     assert_eq!(p["alt_text"], "");
     assert_placeholder(&p["image"]["placeholder"]);
 
@@ -284,21 +264,21 @@ async fn open_uploads_are_listed_to_resume_them(t: TestApp) {
         .unwrap();
     assert!(res.status().is_success());
     let other_id = other["id"].as_str().unwrap();
-    let (s, _, _) = call(
-        &t.router,
+    let (s, _) = request(
+        &t,
+        &alice,
         Method::DELETE,
         &format!("/v1/uploads/{other_id}"),
-        Some(&alice),
         None,
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 
-    let (s, _, page) = call(
-        &t.router,
+    let (s, page) = request(
+        &t,
+        &alice,
         Method::GET,
         "/v1/uploads?status=uploading",
-        Some(&alice),
         None,
     )
     .await;
@@ -315,43 +295,29 @@ async fn open_uploads_are_listed_to_resume_them(t: TestApp) {
     assert_eq!(listed["status"], "uploading");
     assert!(listed["expires_at"].as_str().unwrap() > listed["created_at"].as_str().unwrap());
 
-    let (_, _, aborted) = call(
-        &t.router,
-        Method::GET,
-        "/v1/uploads?status=aborted",
-        Some(&alice),
-        None,
-    )
-    .await;
+    let (_, aborted) = request(&t, &alice, Method::GET, "/v1/uploads?status=aborted", None).await;
     assert_eq!(aborted["items"][0]["id"], other["id"]);
     assert_eq!(aborted["items"][0]["parts_received_count"], 0);
     // All of them, newest first, one per page.
-    let (_, _, first) = call(
-        &t.router,
-        Method::GET,
-        "/v1/uploads?limit=1",
-        Some(&alice),
-        None,
-    )
-    .await;
+    let (_, first) = request(&t, &alice, Method::GET, "/v1/uploads?limit=1", None).await;
     assert_eq!(first["items"][0]["id"], other["id"]);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let (_, _, second) = call(
-        &t.router,
+    let (_, second) = request(
+        &t,
+        &alice,
         Method::GET,
         &format!("/v1/uploads?limit=1&cursor={cursor}"),
-        Some(&alice),
         None,
     )
     .await;
     assert_eq!(second["items"][0]["id"], open["id"]);
     assert_eq!(second["next_cursor"], Value::Null);
     // A cursor of another status, an unknown status.
-    let (s, _, b) = call(
-        &t.router,
+    let (s, b) = request(
+        &t,
+        &alice,
         Method::GET,
         &format!("/v1/uploads?status=aborted&cursor={cursor}"),
-        Some(&alice),
         None,
     )
     .await;
@@ -359,14 +325,7 @@ async fn open_uploads_are_listed_to_resume_them(t: TestApp) {
         (s, error_code(&b)),
         (StatusCode::BAD_REQUEST, "invalid_cursor")
     );
-    let (s, _, b) = call(
-        &t.router,
-        Method::GET,
-        "/v1/uploads?status=done",
-        Some(&alice),
-        None,
-    )
-    .await;
+    let (s, b) = request(&t, &alice, Method::GET, "/v1/uploads?status=done", None).await;
     assert_eq!(
         (s, error_code(&b)),
         (StatusCode::BAD_REQUEST, "invalid_status")
@@ -405,11 +364,11 @@ async fn expired_part_urls_are_refused_like_s3_and_re_signed() {
     );
 
     let id = created["id"].as_str().unwrap();
-    let (s, _, fresh) = call(
-        &t.router,
+    let (s, fresh) = request(
+        &t,
+        &alice,
         Method::POST,
         &format!("/v1/uploads/{id}/parts"),
-        Some(&alice),
         Some(json!({"numbers": [1]})),
     )
     .await;
@@ -441,14 +400,7 @@ async fn presigned_urls_use_the_public_s3_address() {
     assert_eq!(status, 200, "{body}");
     // A post's image URL too, and it serves the JPEG.
     let id = ready_post(&t, &alice).await;
-    let (_, _, post) = call(
-        &t.router,
-        Method::GET,
-        &format!("/v1/posts/{id}"),
-        Some(&alice),
-        None,
-    )
-    .await;
+    let (_, post) = request(&t, &alice, Method::GET, &format!("/v1/posts/{id}"), None).await;
     let image = post["image"]["url"].as_str().unwrap();
     assert!(image.starts_with(&format!("{public}/")), "{image}");
     let (status, _, bytes) = common::images::fetch(image).await;
@@ -463,17 +415,7 @@ async fn compressed_answers_leave_a_lambda_function_as_binary_bodies() {
     use lambda_http::IntoResponse as _;
 
     let t = common::spawn_app().await;
-    let alice = user(&t.router, "alice").await;
-    let post = ready_post(&t, &alice).await;
-    for i in 0..12 {
-        comment(
-            &t,
-            &alice,
-            &post,
-            &format!("comment number {i} with some words in it"),
-        )
-        .await;
-    }
+    let (alice, post) = post_with_a_kib_of_comments(&t).await;
     let posts = imagegram::aws::lambda_router(&[imagegram::http::Group::Posts], t.app().clone());
     for (encoding, compressed) in [("gzip", true), ("identity", false)] {
         let req = Request::builder()
@@ -600,14 +542,7 @@ async fn images_processed_before_placeholders_get_one_when_read() {
     let (s, read) = common::images::get_image(&t, &alice, &image).await;
     assert_eq!(s, StatusCode::OK, "{read}");
     assert_placeholder(&read["placeholder"]);
-    let (_, _, p) = call(
-        &t.router,
-        Method::GET,
-        &format!("/v1/posts/{post}"),
-        Some(&alice),
-        None,
-    )
-    .await;
+    let (_, p) = request(&t, &alice, Method::GET, &format!("/v1/posts/{post}"), None).await;
     assert_eq!(p["image"]["placeholder"], read["placeholder"]);
 }
 

@@ -11,7 +11,7 @@ use super::{TestApp, call, raw, testdata, upload};
 /// The multipart form limit of `POST /v1/images`: the whole body, 6 MiB.
 pub const MULTIPART_LIMIT: usize = 6 * 1024 * 1024;
 
-const BOUNDARY: &str = "imagegram-test-7MA4YWxkTrZu0gW";
+pub const BOUNDARY: &str = "imagegram-test-7MA4YWxkTrZu0gW";
 
 /// A file of the shared test corpus, e.g. `valid/jpeg_baseline.jpg`.
 pub fn corpus(name: &str) -> Vec<u8> {
