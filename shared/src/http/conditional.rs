@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
-use tower_http::compression::{CompressionLayer, DefaultPredicate};
+use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
 
 /// JSON answers of at least this many bytes are compressed when the client allows it.
 pub const COMPRESS_FROM_BYTES: u16 = 1024;
@@ -22,8 +22,8 @@ pub const COMPRESS_FROM_BYTES: u16 = 1024;
 /// Answers are built in memory; this only bounds what the ETag layer reads back.
 const MAX_TAGGED_BODY: usize = 16 * 1024 * 1024;
 
-/// gzip and brotli (quality 4, what nginx uses on the fly) for answers of 1 KiB or more, never
-/// for images.
+/// gzip and brotli at level 1 (a feed page still shrinks to about a sixth; an answer many ask
+/// for is compressed once, `compressed.rs`) for answers of 1 KiB or more, never for images.
 pub fn compression() -> CompressionLayer<impl Predicate> {
     let predicate = DefaultPredicate::new()
         .and(SizeAbove::new(COMPRESS_FROM_BYTES))
@@ -31,6 +31,7 @@ pub fn compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new()
         .no_deflate()
         .no_zstd()
+        .quality(CompressionLevel::Precise(1))
         .compress_when(predicate)
 }
 
@@ -98,6 +99,13 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
         parts.headers.remove(header::CONTENT_TYPE);
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::empty());
+    }
+    if let Some((coding, compressed)) = super::compressed::reuse(&conditions, &etag) {
+        return super::compressed::reused(
+            Response::from_parts(parts, Body::empty()),
+            coding,
+            compressed,
+        );
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod compressed;
 pub mod conditional;
 pub mod error;
 pub mod extract;
@@ -129,6 +130,7 @@ pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(conditional::conditional_get))
         .layer(conditional::compression())
+        .layer(axum::middleware::from_fn(compressed::remember))
         .with_state(app)
 }
 

@@ -172,6 +172,20 @@ async fn json_answers_of_1_kib_or_more_are_compressed_and_the_etag_is_the_same(t
     assert!(body.is_empty());
     assert!(h.get(header::CONTENT_ENCODING).is_none());
 
+    // Asked again, the same compressed bytes (kept by ETag, not compressed again); after a
+    // change, the new answer's.
+    let (_, _, gz_again) = get(&t, &alice, &uri, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz_again, gz);
+    comment(&t, &alice, &post, "one more, so the answer changes").await;
+    let (_, changed_h, changed) = get(&t, &alice, &uri, &[]).await;
+    let (_, gz_h, gz) = get(&t, &alice, &uri, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(etag(&gz_h), etag(&changed_h));
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, changed);
+
     // Small answers are sent as they are.
     let (_, h, _) = get(&t, &alice, "/v1/users/me", &[("accept-encoding", "gzip")]).await;
     assert!(h.get(header::CONTENT_ENCODING).is_none());
