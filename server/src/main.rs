@@ -1,13 +1,16 @@
-//! `imagegram`: runs the whole API on one machine (`imagegram serve`, the default).
+//! `imagegram`: runs the whole API on one machine (`imagegram serve`, the default), and is the
+//! command-line client of any Imagegram API (`login`, `upload`, `post`, `feed`, `comment`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use imagegram::app::Settings;
 use imagegram::config::{ServeConfig, parse_admin, parse_public_url};
 
 mod admin;
+mod client_cli;
 mod render;
 
 #[derive(Debug, Parser)]
@@ -25,6 +28,16 @@ enum Command {
     Render(render::RenderArgs),
     /// Administration: `imagegram admin create-user NAME` makes (or promotes) an admin.
     Admin(admin::AdminArgs),
+    /// Log in to an API (password on standard input) and keep its address and token.
+    Login(client_cli::LoginArgs),
+    /// Upload a file (resumable: run it again after a kill or a cut); prints the upload id.
+    Upload(client_cli::UploadArgs),
+    /// Upload a file and post it; prints the post as JSON (`--wait`: once it is ready).
+    Post(client_cli::PostArgs),
+    /// Print a page of the feed as JSON.
+    Feed(client_cli::FeedArgs),
+    /// Comment on a post; prints the comment as JSON.
+    Comment(client_cli::CommentArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -119,13 +132,36 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    imagegram::telemetry::init();
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Serve(args)) => serve(args).await,
-        Some(Command::Render(args)) => render::run(args),
-        Some(Command::Admin(args)) => admin::run(args).await,
-        None => serve(ServeArgs::default()).await,
+    let result = match cli.command {
+        Some(Command::Login(args)) => return client_cli::run(client_cli::login(args)).await,
+        Some(Command::Upload(args)) => return client_cli::run(client_cli::upload(args)).await,
+        Some(Command::Post(args)) => return client_cli::run(client_cli::post(args)).await,
+        Some(Command::Feed(args)) => return client_cli::run(client_cli::feed(args)).await,
+        Some(Command::Comment(args)) => return client_cli::run(client_cli::comment(args)).await,
+        Some(Command::Serve(args)) => {
+            imagegram::telemetry::init();
+            serve(args).await
+        }
+        Some(Command::Render(args)) => {
+            imagegram::telemetry::init();
+            render::run(args)
+        }
+        Some(Command::Admin(args)) => {
+            imagegram::telemetry::init();
+            admin::run(args).await
+        }
+        None => {
+            imagegram::telemetry::init();
+            serve(ServeArgs::default()).await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err:?}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -2,4 +2,6 @@
 //! would run them.
 
 mod admin_cli;
+mod client_cli;
+mod proxy;
 mod render_cli;
