@@ -32,7 +32,7 @@ use crate::{Client, Error, Result};
 const MAX_RESIGNS: u32 = 3;
 /// A part must keep moving at this rate at least (bytes per second), or it is cut and retried.
 const SLOWEST_RATE: u64 = 16 * 1024;
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 512 * 1024;
 /// A part URL that expires sooner than this is signed again before the part is sent.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(3);
 

@@ -64,6 +64,18 @@ struct ServeArgs {
     #[arg(long, env = "IMAGEGRAM_UPLOAD_URL_TTL", default_value_t = 3600,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
     upload_url_ttl: u64,
+    /// Other origins whose pages may call the API and upload to the object endpoint
+    /// (comma-separated http(s)://host[:port]) [default: none, the app on this origin only].
+    #[arg(long, env = "IMAGEGRAM_CORS_ORIGINS", value_parser = parse_origins, default_value = "")]
+    cors_origins: Origins,
+}
+
+/// `--cors-origins`, parsed (a named type: clap would read a `Vec` as a repeated flag).
+#[derive(Debug, Clone, Default)]
+struct Origins(Vec<String>);
+
+fn parse_origins(text: &str) -> Result<Origins, String> {
+    imagegram::http::cors::parse_origins(text).map(Origins)
 }
 
 impl Default for ServeArgs {
@@ -121,11 +133,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let settings = Settings {
         upload_url_ttl: std::time::Duration::from_secs(args.upload_url_ttl),
+        cors_origins: args.cors_origins.0,
         ..Settings::default()
     };
     let running = imagegram::embedded::start(&config, settings, shutdown_signal()).await?;
+    let app = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", running.addr));
     println!(
-        "imagegram listening on http://{} (S3 endpoint {})",
+        "imagegram listening on http://{} (S3 endpoint {}): open {app} in a browser",
         running.addr, running.s3.endpoint
     );
     Ok(running.wait().await?)

@@ -164,6 +164,16 @@ where
         .map_err(io(format!("creating {}", config.data_dir.display())))?;
     let secrets = load_secrets(&config.data_dir)?;
 
+    // The API's address first: pages from its origin may use the object endpoint (CORS).
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(io(format!("listening on {}", config.addr)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the API address"))?;
+    let mut origins = api_origins(config.public_url.as_deref(), addr);
+    origins.extend(settings.cors_origins.iter().cloned());
+
     let (events_tx, events_rx) = mpsc::unbounded_channel::<S3Event>();
     let s3 = local_s3::start(
         &config.data_dir.join("objects"),
@@ -171,6 +181,7 @@ where
         &secrets.s3_access_key,
         &secrets.s3_secret_key,
         Some(events_tx),
+        &origins,
     )
     .await
     .map_err(io(format!(
@@ -207,13 +218,13 @@ where
         tokio::spawn(backfill_placeholders(app.clone(), sqlite));
     }
 
-    let listener = TcpListener::bind(config.addr)
-        .await
-        .map_err(io(format!("listening on {}", config.addr)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(io("reading the API address"))?;
-    let router = crate::http::router(app.clone());
+    let objects_origin = config.s3_public_url.clone().unwrap_or(s3.endpoint.clone());
+    let web = Arc::new(crate::web::WebApp::new(&objects_origin));
+    if !crate::web::WebApp::is_built() {
+        tracing::warn!("the browser app is not built (web/dist): `/` answers 404");
+    }
+    let router = crate::http::router(app.clone())
+        .layer(axum::middleware::from_fn_with_state(web, crate::web::serve));
     let server = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -229,6 +240,19 @@ where
         app,
         server,
     })
+}
+
+/// The origins of pages served by this API: `--public-url`, else the bound address (and, on a
+/// loopback address, its `localhost` spelling, so either works in a browser's address bar).
+fn api_origins(public_url: Option<&str>, addr: SocketAddr) -> Vec<String> {
+    if let Some(url) = public_url {
+        return vec![url.to_owned()];
+    }
+    let mut origins = vec![format!("http://{addr}")];
+    if addr.ip().is_loopback() {
+        origins.push(format!("http://localhost:{}", addr.port()));
+    }
+    origins
 }
 
 /// Gives the images processed before placeholders existed theirs, in the background at start

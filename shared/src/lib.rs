@@ -19,3 +19,5 @@ pub mod http;
 pub use imagegram_imaging as imaging;
 pub mod ports;
 pub mod telemetry;
+#[cfg(feature = "embedded")]
+pub mod web;

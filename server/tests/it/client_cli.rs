@@ -457,6 +457,33 @@ async fn a_short_outage_is_ridden_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_pauses_the_parts_for_its_retry_after() {
+    let world = World::start(Settings::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("photo.bmp");
+    noise_bmp(&file, 2048, 2048, 17);
+    *world.proxy.faults.refuse_puts.lock().unwrap() = 2;
+    let started = Instant::now();
+    let out = world
+        .run(&["upload", "--parallel", "2", file.to_str().unwrap()])
+        .await;
+    let id = ok(&out);
+    let puts = world.proxy.part_puts();
+    assert_eq!(puts.iter().filter(|p| p.refused).count(), 2);
+    assert_eq!(
+        puts.iter().filter(|p| !p.refused).count(),
+        2,
+        "each part once more"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured"
+    );
+    assert_eq!(upload_state(&world, &id).await["status"], "uploaded");
+    drop(world.running);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_part_urls_are_re_signed() {
     let settings = Settings {
         upload_url_ttl: Duration::from_secs(1),

@@ -6,7 +6,8 @@
 //! - `bandwidth`: bytes per second per connection for request bodies;
 //! - `reset_every`: of the part `PUT`s, those whose sequence number `n` has `n % 10` in the
 //!   set are cut with a TCP reset halfway through their body (`{2, 5, 8}` = 30%);
-//! - `outage`: until then, every connection is reset at once.
+//! - `outage`: until then, every connection is reset at once;
+//! - `refuse_puts`: that many part `PUT`s are answered 503 with `Retry-After: 1`.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,8 @@ pub struct Seen {
     /// Body bytes that reached the upstream.
     pub body_bytes: u64,
     pub cut: bool,
+    /// Answered `503` with `Retry-After: 1` by the proxy itself.
+    pub refused: bool,
 }
 
 impl Seen {
@@ -44,6 +47,9 @@ pub struct Faults {
     pub bandwidth: Mutex<Option<u64>>,
     pub reset_every: Mutex<HashSet<u64>>,
     pub outage_until: Mutex<Option<Instant>>,
+    /// The next this many part `PUT`s are answered `503 Service Unavailable`, `Retry-After: 1`
+    /// (after their whole body was read, so the client sees the answer).
+    pub refuse_puts: Mutex<u32>,
 }
 
 #[derive(Debug)]
@@ -117,6 +123,30 @@ fn reset(stream: TcpStream) {
 }
 
 impl Connection {
+    /// Answers 503 itself if a refusal is due: reads the body to its end first.
+    async fn refuse(&self, client: &mut TcpStream, start: &[u8], length: u64) -> bool {
+        {
+            let mut due = self.faults.refuse_puts.lock().expect("proxy state");
+            if *due == 0 {
+                return false;
+            }
+            *due -= 1;
+        }
+        let mut read = start.len() as u64;
+        let mut chunk = vec![0u8; 64 * 1024];
+        while read < length {
+            match client.read(&mut chunk).await {
+                Ok(0) | Err(_) => return true,
+                Ok(n) => read += n as u64,
+            }
+        }
+        let answer = "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\n\
+                      content-length: 0\r\nconnection: close\r\n\r\n";
+        let _ = client.write_all(answer.as_bytes()).await;
+        let _ = client.shutdown().await;
+        true
+    }
+
     async fn serve(self, mut client: TcpStream) {
         let outage = *self.faults.outage_until.lock().expect("proxy state");
         if outage.is_some_and(|until| Instant::now() < until) {
@@ -181,7 +211,13 @@ impl Connection {
             target: path.to_string(),
             body_bytes: 0,
             cut: false,
+            refused: false,
         };
+        if record.part().is_some() && self.refuse(&mut client, &buffer[head_end..], length).await {
+            record.refused = true;
+            self.seen.lock().expect("proxy state").push(record);
+            return;
+        }
         let cut_at = (record.part().is_some()).then(|| {
             let n = self.puts.fetch_add(1, Ordering::SeqCst);
             self.faults

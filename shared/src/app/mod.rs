@@ -66,6 +66,9 @@ pub struct Settings {
     /// Comments per user per window before 429.
     pub comments_per_window: usize,
     pub comment_window: Duration,
+    /// Other origins whose pages may call the API and the object endpoint
+    /// (`IMAGEGRAM_CORS_ORIGINS`); empty: the same origin only.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
             login_window: Duration::from_secs(15 * 60),
             comments_per_window: 60,
             comment_window: Duration::from_secs(60),
+            cors_origins: Vec::new(),
         }
     }
 }

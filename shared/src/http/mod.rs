@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod compressed;
 pub mod conditional;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -115,7 +116,8 @@ impl Group {
 /// The routes of `groups`, with the API's conventions: JSON 404/405, body limit, security headers,
 /// `Idempotency-Key` on writes, ETags and 304s on reads, compression.
 pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
-    groups
+    let cors = cors::api_layer(&app.settings.cors_origins);
+    let router = groups
         .iter()
         .fold(Router::new(), |router, group| {
             router.merge(group.routes().router)
@@ -131,7 +133,11 @@ pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
         .layer(axum::middleware::from_fn(conditional::conditional_get))
         .layer(conditional::compression())
         .layer(axum::middleware::from_fn(compressed::remember))
-        .with_state(app)
+        .with_state(app);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Every route of the API.

@@ -90,6 +90,7 @@ async fn quiet_app() -> (Arc<App>, local_s3::LocalS3, tempfile::TempDir) {
         "AK",
         "SECRET",
         None,
+        &[],
     )
     .await
     .unwrap();

@@ -196,6 +196,7 @@ mod s3s_fs {
             "AKTEST",
             "secret-test",
             None,
+            &[],
         )
         .await
         .unwrap();

@@ -13,6 +13,7 @@ use std::path::Path;
 use aws_lambda_events::s3::S3Event;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use hyper_util::service::TowerToHyperService;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
@@ -41,13 +42,16 @@ pub const RENDITIONS_BUCKET: &str = "renditions";
 
 /// Starts the endpoint on `addr` (port 0 picks a free one), storing buckets under `root`.
 ///
-/// Object-created events of the uploads bucket go to `events` when given.
+/// Object-created events of the uploads bucket go to `events` when given. Pages from
+/// `cors_origins` may `PUT` parts and `GET` objects and read the `ETag` (preflights are answered
+/// before the signature check, as S3 does: they carry none).
 pub async fn start(
     root: &Path,
     addr: SocketAddr,
     access_key: &str,
     secret_key: &str,
     events: Option<UnboundedSender<S3Event>>,
+    cors_origins: &[String],
 ) -> std::io::Result<LocalS3> {
     for bucket in [UPLOADS_BUCKET, RENDITIONS_BUCKET] {
         std::fs::create_dir_all(root.join(bucket))?;
@@ -56,7 +60,10 @@ pub async fn start(
     let strict = StrictFs::new(fs, root.to_path_buf(), UPLOADS_BUCKET, events);
     let mut builder = S3ServiceBuilder::new(strict);
     builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
-    let service = builder.build();
+    let service = tower::ServiceBuilder::new()
+        .layer(crate::http::cors::objects_layer(cors_origins))
+        .service(builder.build());
+    let service = TowerToHyperService::new(service);
 
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
