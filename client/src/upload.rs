@@ -42,6 +42,8 @@ pub trait Progress: Send + Sync {
     fn start(&self, total: u64, stored: u64);
     fn advance(&self, bytes: u64);
     fn rewind(&self, bytes: u64);
+    /// The upload ended (done or failed): a bar clears itself before anything else is printed.
+    fn finish(&self) {}
 }
 
 /// No progress shown.
@@ -102,6 +104,12 @@ impl Uploader {
     }
 
     pub async fn upload(&self, path: &Path) -> Result<Uploaded> {
+        let result = self.run(path).await;
+        self.progress.finish();
+        result
+    }
+
+    async fn run(&self, path: &Path) -> Result<Uploaded> {
         let size = std::fs::metadata(path)
             .map_err(|err| Error::io(&format!("reading {}", path.display()), err))?
             .len();

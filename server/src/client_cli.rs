@@ -282,6 +282,9 @@ impl Progress for Bar {
     fn rewind(&self, bytes: u64) {
         self.0.set_position(self.0.position().saturating_sub(bytes));
     }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
 }
 
 impl Drop for Bar {
