@@ -24,3 +24,4 @@ mod lean;
 mod openapi;
 mod routes;
 mod stores;
+mod web;
