@@ -22,6 +22,7 @@ ROUTES = [
     ("create_token_wrong", "accounts", "POST", "/v1/tokens", {}, "", {"username": "alice", "password": "wrong-password"}, False, 401),
     ("get_me", "accounts", "GET", "/v1/users/me", {}, "", None, True, 200),
     ("get_me_no_token", "accounts", "GET", "/v1/users/me", {}, "", None, False, 401),
+    ("get_limits", "accounts", "GET", "/v1/limits", {}, "", None, True, 200),
     ("create_upload", "uploads", "POST", "/v1/uploads", {}, "", {"filename": "photo.jpg", "content_type": "image/jpeg", "size": 40120}, True, 201),
     ("create_upload_too_large", "uploads", "POST", "/v1/uploads", {}, "", {"filename": "huge.jpg", "content_type": "image/jpeg", "size": 104857601}, True, 413),
     ("get_upload", "uploads", "GET", "/v1/uploads/{id}", {"id": UNKNOWN}, "", None, True, 404),

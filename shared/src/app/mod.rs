@@ -7,6 +7,7 @@ pub mod comments;
 pub mod error;
 #[cfg(feature = "render")]
 pub mod images;
+pub mod limits;
 pub mod posts;
 #[cfg(feature = "render")]
 pub mod renditions;
@@ -156,10 +157,13 @@ pub fn can_manage(viewer: &User, owner: &crate::domain::Username) -> bool {
 }
 
 /// `limit` of a list: 1..100, default 20.
+pub const PAGE_LIMITS: std::ops::RangeInclusive<u32> = 1..=100;
+pub const PAGE_DEFAULT: u32 = 20;
+
 pub fn page_limit(limit: Option<u32>) -> AppResult<u32> {
     match limit {
-        None => Ok(20),
-        Some(n @ 1..=100) => Ok(n),
+        None => Ok(PAGE_DEFAULT),
+        Some(n) if PAGE_LIMITS.contains(&n) => Ok(n),
         Some(_) => Err(AppError::bad_request(
             ErrorCode::InvalidLimit,
             "limit must be between 1 and 100",

@@ -46,8 +46,11 @@ fn check_len(
 pub struct Username(String);
 
 impl Username {
+    /// Allowed lengths, in characters (also in `GET /v1/limits`).
+    pub const LEN: (usize, usize) = (3, 32);
+
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
-        check_len("username", text, 3, 32)?;
+        check_len("username", text, Self::LEN.0, Self::LEN.1)?;
         if !text
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
@@ -81,8 +84,10 @@ impl fmt::Display for Username {
 pub struct Password(String);
 
 impl Password {
+    pub const LEN: (usize, usize) = (8, 128);
+
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
-        check_len("password", text, 8, 128)?;
+        check_len("password", text, Self::LEN.0, Self::LEN.1)?;
         Ok(Self(text.to_owned()))
     }
 
@@ -102,8 +107,10 @@ impl fmt::Debug for Password {
 pub struct Caption(String);
 
 impl Caption {
+    pub const MAX: usize = 2200;
+
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
-        check_len("caption", text, 0, 2200)?;
+        check_len("caption", text, 0, Self::MAX)?;
         Ok(Self(text.to_owned()))
     }
 
@@ -134,8 +141,10 @@ impl AltText {
 pub struct Title(String);
 
 impl Title {
+    pub const MAX: usize = 200;
+
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
-        check_len("title", text, 1, 200)?;
+        check_len("title", text, 1, Self::MAX)?;
         if text.trim().is_empty() {
             return Err(ValidationError::new("title", "must not be blank"));
         }
@@ -152,8 +161,10 @@ impl Title {
 pub struct CommentText(String);
 
 impl CommentText {
+    pub const MAX: usize = 1000;
+
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
-        check_len("text", text, 1, 1000)?;
+        check_len("text", text, 1, Self::MAX)?;
         if text.trim().is_empty() {
             return Err(ValidationError::new("text", "must not be blank"));
         }

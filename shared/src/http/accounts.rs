@@ -1,4 +1,4 @@
-//! Routes: `POST /v1/users`, `POST /v1/tokens`, `GET /v1/users/me`.
+//! Routes: `POST /v1/users`, `POST /v1/tokens`, `GET /v1/users/me`, `GET /v1/limits`.
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use super::extract::{Auth, ClientIp, Json};
 use super::routes::Routes;
 use crate::app::App;
 use crate::app::accounts::{self, TokenView};
+use crate::app::limits::{self as limits_app, LimitsView};
 use crate::app::views::UserView;
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +25,7 @@ pub(crate) fn routes() -> Routes {
         .post("/v1/users", register)
         .post("/v1/tokens", token)
         .get("/v1/users/me", me)
+        .get("/v1/limits", limits)
 }
 
 async fn register(
@@ -45,4 +47,11 @@ async fn token(
 
 async fn me(Auth(user): Auth) -> axum::Json<UserView> {
     axum::Json(UserView::from(&user))
+}
+
+async fn limits(
+    State(app): State<Arc<App>>,
+    Auth(user): Auth,
+) -> ApiResult<axum::Json<LimitsView>> {
+    Ok(axum::Json(limits_app::limits(&app, &user).await?))
 }

@@ -17,6 +17,7 @@ mod http_idempotency;
 mod http_image_links;
 mod http_images;
 mod http_images_list;
+mod http_limits;
 mod http_posts;
 mod http_slow_links;
 mod http_uploads;

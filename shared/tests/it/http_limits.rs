@@ -1,0 +1,101 @@
+//! `GET /v1/limits`: the numbers are the ones the checks use (each bound is tried: the limit
+//! passes, one more is refused), and the tier is the caller's current one.
+
+use crate::common;
+use axum::http::{Method, StatusCode};
+use common::{Store, call, spawn_on, user};
+use serde_json::{Value, json};
+
+async fn limits(t: &common::TestApp, token: &str) -> Value {
+    let (s, _, b) = call(&t.router, Method::GET, "/v1/limits", Some(token), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    b
+}
+
+#[tokio::test]
+async fn limits_are_the_ones_the_checks_use() {
+    let t = spawn_on(Store::Sqlite).await;
+    let (s, _, b) = call(&t.router, Method::GET, "/v1/limits", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+
+    let token = user(&t.router, "limited").await;
+    let l = limits(&t, &token).await;
+    let settings = &t.app().settings;
+    assert_eq!(l["upload"]["max_bytes"], 104_857_600);
+    assert_eq!(l["upload"]["part_size"], settings.part_size);
+    assert_eq!(
+        l["upload"]["max_parts"],
+        104_857_600u64.div_ceil(settings.part_size)
+    );
+    assert_eq!(l["upload"]["formats"], json!(["png", "jpeg", "bmp"]));
+    assert_eq!(l["lists"], json!({"min": 1, "max": 100, "default": 20}));
+    assert_eq!(
+        l["links"],
+        json!({"min_expires_in": 300, "max_expires_in": 30000})
+    );
+    assert_eq!(
+        l["rates"]["comments"]["limit"],
+        settings.comments_per_window
+    );
+    assert_eq!(l["tier"]["name"], "Basic");
+    assert_eq!(l["tier"]["thumbnail_heights"], json!([200]));
+
+    // The largest declared upload is taken, one byte more is a 413.
+    let max = l["upload"]["max_bytes"].as_u64().unwrap();
+    for (size, status) in [
+        (max, StatusCode::CREATED),
+        (max + 1, StatusCode::PAYLOAD_TOO_LARGE),
+    ] {
+        let body = json!({"filename": "a.png", "content_type": "image/png", "size": size});
+        let (s, _, b) = call(
+            &t.router,
+            Method::POST,
+            "/v1/uploads",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, status, "{size}: {b}");
+        if s == StatusCode::CREATED {
+            assert_eq!(
+                b["parts"].as_array().unwrap().len() as u64,
+                l["upload"]["max_parts"].as_u64().unwrap()
+            );
+        }
+    }
+    // Text limits, in characters: the limit passes validation, one more is a 422.
+    let post = common::ready_post(&t, &token).await;
+    let comment = l["text"]["comment"].as_u64().unwrap() as usize;
+    for (n, status) in [
+        (comment, StatusCode::CREATED),
+        (comment + 1, StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let body = json!({"text": "é".repeat(n)});
+        let uri = format!("/v1/posts/{post}/comments");
+        let (s, _, b) = call(&t.router, Method::POST, &uri, Some(&token), Some(body)).await;
+        assert_eq!(s, status, "{n}: {b}");
+    }
+    let name = &l["text"]["username"];
+    for (n, status) in [
+        (name["max"].as_u64().unwrap() as usize, StatusCode::CREATED),
+        (
+            name["max"].as_u64().unwrap() as usize + 1,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            name["min"].as_u64().unwrap() as usize - 1,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let body = json!({"username": "u".repeat(n), "password": "correct-horse"});
+        let (s, _, b) = call(&t.router, Method::POST, "/v1/users", None, Some(body)).await;
+        assert_eq!(s, status, "{n}: {b}");
+    }
+    // The tier follows the account.
+    let admin = common::admin(&t).await;
+    common::images::patch_user(&t, &admin, "limited", json!({"tier": "Enterprise"})).await;
+    let l = limits(&t, &token).await;
+    assert_eq!(l["tier"]["name"], "Enterprise");
+    assert_eq!(l["tier"]["expiring_links"], true);
+    assert_eq!(l["tier"]["thumbnail_heights"], json!([200, 400]));
+}
