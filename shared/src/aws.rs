@@ -151,7 +151,10 @@ pub async fn app(config: &AwsConfig) -> Result<Arc<App>, ConfigError> {
         store,
         Arc::new(objects),
         &config.secrets(),
-        Settings::default(),
+        Settings {
+            emf_metrics: true,
+            ..Settings::default()
+        },
     )))
 }
 
@@ -170,6 +173,14 @@ async fn source_ip(mut req: Request, next: Next) -> Response {
     if let Some(ip) = ip {
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::new(ip, 0)));
+    }
+    let edge_id = match req.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    if let Some(id) = edge_id {
+        req.extensions_mut()
+            .insert(crate::http::request_id::EdgeRequestId(id));
     }
     next.run(req).await
 }

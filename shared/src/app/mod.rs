@@ -70,6 +70,8 @@ pub struct Settings {
     /// Other origins whose pages may call the API and the object endpoint
     /// (`IMAGEGRAM_CORS_ORIGINS`); empty: the same origin only.
     pub cors_origins: Vec<String>,
+    /// Print CloudWatch Embedded Metric Format lines (on Lambda).
+    pub emf_metrics: bool,
 }
 
 impl Default for Settings {
@@ -84,6 +86,7 @@ impl Default for Settings {
             comments_per_window: 60,
             comment_window: Duration::from_secs(60),
             cors_origins: Vec::new(),
+            emf_metrics: false,
         }
     }
 }

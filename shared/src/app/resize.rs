@@ -38,19 +38,40 @@ pub fn image_id_of(key: &str) -> Option<(String, Id)> {
 
 /// Handles an object created at `key` (decoded) in `bucket`: objects under
 /// `uploads/{owner}/{id}` in the uploads bucket are processed, anything else is ignored.
+/// What became of an object-created event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Processed {
+    /// The image is ready, with its renditions.
+    Ready,
+    /// The bytes are no image we take: the image (and its posts) failed, for good.
+    Failed,
+    /// Nothing to do: not ours, already processed, or gone.
+    Skipped,
+}
+
+impl Processed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Processed::Ready => "ready",
+            Processed::Failed => "failed",
+            Processed::Skipped => "skipped",
+        }
+    }
+}
+
 pub async fn object_created(
     app: &App,
     uploads_bucket: &str,
     bucket: &str,
     key: &str,
-) -> Result<(), Retry> {
+) -> Result<Processed, Retry> {
     if bucket != uploads_bucket {
         tracing::warn!(bucket, "ignoring an event from another bucket");
-        return Ok(());
+        return Ok(Processed::Skipped);
     }
     let Some((owner, id)) = image_id_of(key) else {
         tracing::info!(key, "ignoring a key outside uploads/{{owner}}/{{id}}");
-        return Ok(());
+        return Ok(Processed::Skipped);
     };
     process(app, &owner, id).await
 }
@@ -74,16 +95,16 @@ fn failed(e: &ImageError) -> Outcome {
 }
 
 /// Turns the uploaded object of image `id` into its renditions, once.
-pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
+pub async fn process(app: &App, owner: &str, id: Id) -> Result<Processed, Retry> {
     let Some(image) = app.media.get_image(id).await? else {
         tracing::info!(%id, "no image for this object (deleted or unknown): nothing to do");
-        return Ok(());
+        return Ok(Processed::Skipped);
     };
     if image.status != MediaStatus::Processing || image.owner.as_str() != owner {
-        return Ok(());
+        return Ok(Processed::Skipped);
     }
     let Some(upload) = app.media.get_upload(id).await? else {
-        return Ok(());
+        return Ok(Processed::Skipped);
     };
     let limits = app.settings.image_limits;
     let max = upload.size.min(limits.max_bytes);
@@ -96,9 +117,9 @@ pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
         Err(ObjectError::TooLarge(n)) => {
             let e = ImageError::TooLarge { bytes: n };
             app.media.finish_image(id, &failed(&e)).await?;
-            return Ok(());
+            return Ok(Processed::Failed);
         }
-        Err(ObjectError::NotFound) => return Ok(()),
+        Err(ObjectError::NotFound) => return Ok(Processed::Skipped),
         Err(e) => return Err(e.into()),
     };
     let wanted = renditions::wanted(&image, &owner_tier(app, &image).await?);
@@ -107,7 +128,7 @@ pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
         Ok(Err(e)) => {
             tracing::info!(%id, code = e.code(), "image refused");
             app.media.finish_image(id, &failed(&e)).await?;
-            return Ok(());
+            return Ok(Processed::Failed);
         }
         Err(e) => return Err(Retry(e.to_string())),
     };
@@ -127,7 +148,7 @@ pub async fn process(app: &App, owner: &str, id: Id) -> Result<(), Retry> {
             },
         )
         .await?;
-    Ok(())
+    Ok(Processed::Ready)
 }
 
 #[cfg(test)]

@@ -74,7 +74,18 @@ pub async fn handle_event(app: &App, uploads_bucket: &str, event: &S3Event) -> R
             tracing::warn!(raw_key, "ignoring an event key that is not valid UTF-8");
             continue;
         };
-        resize::object_created(app, uploads_bucket, bucket, &key).await?;
+        let started = std::time::Instant::now();
+        let result = resize::object_created(app, uploads_bucket, bucket, &key).await;
+        if app.settings.emf_metrics {
+            let outcome = match &result {
+                Ok(processed) => processed.as_str(),
+                Err(_) => "retry",
+            };
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let now = chrono::Utc::now().timestamp_millis();
+            println!("{}", crate::telemetry::emf_resize(outcome, ms, now));
+        }
+        result?;
     }
     Ok(())
 }

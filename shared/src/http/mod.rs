@@ -12,6 +12,7 @@ pub mod idempotency;
 #[cfg(feature = "render")]
 pub mod images;
 pub mod posts;
+pub mod request_id;
 pub mod routes;
 pub mod service;
 pub mod uploads;
@@ -133,6 +134,10 @@ pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
         .layer(axum::middleware::from_fn(conditional::conditional_get))
         .layer(conditional::compression())
         .layer(axum::middleware::from_fn(compressed::remember))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            request_id::middleware,
+        ))
         .with_state(app);
     match cors {
         Some(cors) => router.layer(cors),

@@ -75,6 +75,13 @@ async fn every_api_fixture_gets_its_expected_status_from_its_function() {
                     want["status"].as_u64().unwrap(),
                     "{name} via {target}"
                 );
+                // The answer carries API Gateway's request id (the fixture sends none itself).
+                let event: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(
+                    res.headers()["x-request-id"],
+                    event["requestContext"]["requestId"].as_str().unwrap(),
+                    "{name}"
+                );
             }
         }
     }

@@ -18,6 +18,7 @@ mod http_image_links;
 mod http_images;
 mod http_images_list;
 mod http_limits;
+mod http_ops;
 mod http_posts;
 mod http_slow_links;
 mod http_uploads;
