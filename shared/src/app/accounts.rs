@@ -153,12 +153,11 @@ pub async fn login(
     password: &str,
     client: Option<IpAddr>,
 ) -> AppResult<TokenView> {
-    let key = username.to_lowercase();
+    // Bounded (the store's keys are): valid usernames are at most 32 characters anyway.
+    let key: String = username.to_lowercase().chars().take(64).collect();
     let trusted = client.is_some_and(|ip| app.trusted_clients.contains(&key, ip));
     if !trusted {
-        app.login_throttle
-            .check(&key)
-            .map_err(|retry_after| AppError::Throttled { retry_after })?;
+        app.login_throttle.check(app.rates.as_ref(), &key).await?;
     }
     let user = match Username::parse(username) {
         Ok(name) => app.users.get_user(name.as_str()).await?,
@@ -170,7 +169,7 @@ pub async fn login(
     )
     .await;
     let Some(user) = user.filter(|_| ok) else {
-        app.login_throttle.record(&key);
+        app.login_throttle.record(app.rates.as_ref(), &key).await?;
         return Err(AppError::Unauthorized);
     };
     if let Some(ip) = client {

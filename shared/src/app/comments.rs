@@ -16,8 +16,8 @@ pub async fn create(app: &App, user: &User, post_id: &str, text: &str) -> AppRes
         ));
     }
     app.comment_throttle
-        .hit(user.username.as_str())
-        .map_err(|retry_after| AppError::Throttled { retry_after })?;
+        .hit(app.rates.as_ref(), user.username.as_str())
+        .await?;
     let comment = Comment {
         id: Id::generate(),
         post_id: post.id,

@@ -30,13 +30,20 @@ pub use tokens::TokenKeys;
 use crate::domain::{CursorKey, Role, User};
 use crate::imaging::Limits;
 use crate::ports::{
-    CommentStore, IdempotencyStore, LibraryStore, MediaStore, ObjectStore, PostStore, TierStore,
-    UserStore,
+    CommentStore, IdempotencyStore, LibraryStore, MediaStore, ObjectStore, PostStore, RateStore,
+    TierStore, UserStore,
 };
 
 /// A metadata store that keeps every metadata port (both adapters are one).
 pub trait MetadataStore:
-    UserStore + TierStore + MediaStore + LibraryStore + PostStore + CommentStore + IdempotencyStore
+    UserStore
+    + TierStore
+    + MediaStore
+    + LibraryStore
+    + PostStore
+    + CommentStore
+    + IdempotencyStore
+    + RateStore
 {
 }
 
@@ -48,6 +55,7 @@ impl<T> MetadataStore for T where
         + PostStore
         + CommentStore
         + IdempotencyStore
+        + RateStore
 {
 }
 
@@ -100,6 +108,7 @@ pub struct App {
     pub posts: Arc<dyn PostStore>,
     pub comments: Arc<dyn CommentStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    pub rates: Arc<dyn RateStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub tokens: TokenKeys,
     pub cursors: CursorKey,
@@ -142,13 +151,18 @@ impl App {
             library: store.clone(),
             posts: store.clone(),
             comments: store.clone(),
-            idempotency: store,
+            idempotency: store.clone(),
+            rates: store,
             objects,
             tokens: TokenKeys::new(&secrets.jwt, 24 * 3600),
             cursors: CursorKey::new(secrets.cursor),
-            login_throttle: Throttle::new(settings.login_failures, settings.login_window),
+            login_throttle: Throttle::new("login", settings.login_failures, settings.login_window),
             trusted_clients: TrustedClients::default(),
-            comment_throttle: Throttle::new(settings.comments_per_window, settings.comment_window),
+            comment_throttle: Throttle::new(
+                "comments",
+                settings.comments_per_window,
+                settings.comment_window,
+            ),
             settings,
         }
     }

@@ -1,77 +1,80 @@
-//! In-process sliding-window rate limits (per instance: on Lambda each execution environment counts alone).
+//! Rate limits counted in the metadata store ([`RateStore`]: a SQLite table, DynamoDB items with a
+//! TTL), so they hold across restarts, processes and Lambda execution environments: a fixed
+//! window per key, counted with one atomic increment.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
+use super::{AppError, AppResult};
+use crate::ports::RateStore;
+
+/// `limit` events per `window` for each key, under the counter name `name`.
 #[derive(Debug)]
 pub struct Throttle {
+    name: &'static str,
     limit: usize,
     window: Duration,
-    hits: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+/// The window `now` falls in, and the seconds until it ends (at least 1).
+fn window_of(window: Duration, now: DateTime<Utc>) -> (i64, u64) {
+    let length = i64::try_from(window.as_secs().max(1)).unwrap_or(i64::MAX);
+    let secs = now.timestamp();
+    let index = secs.div_euclid(length);
+    let left = (index + 1) * length - secs;
+    (index, u64::try_from(left).unwrap_or(1).max(1))
 }
 
 impl Throttle {
-    pub fn new(limit: usize, window: Duration) -> Self {
+    pub fn new(name: &'static str, limit: usize, window: Duration) -> Self {
         Self {
+            name,
             limit,
             window,
-            hits: Mutex::new(HashMap::new()),
         }
     }
 
-    fn prune(&self, q: &mut VecDeque<Instant>, now: Instant) {
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            q.pop_front();
-        }
+    fn counter(&self, key: &str) -> String {
+        format!("{}:{key}", self.name)
     }
 
-    /// `Err(seconds to wait)` when `key` already used its allowance in the window.
-    pub fn check(&self, key: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(q) = hits.get_mut(key) else {
-            return Ok(());
-        };
-        self.prune(q, now);
-        if q.len() >= self.limit {
-            let oldest = q.front().copied().unwrap_or(now);
-            let wait = self.window.saturating_sub(now.duration_since(oldest));
-            return Err(wait.as_secs().max(1));
+    fn too_many(&self, count: u64, retry_after: u64) -> AppResult<()> {
+        if count > self.limit as u64 {
+            return Err(AppError::Throttled { retry_after });
         }
         Ok(())
+    }
+
+    /// A 429 when `key` already used its allowance in this window (counts nothing).
+    pub async fn check(&self, store: &dyn RateStore, key: &str) -> AppResult<()> {
+        let (window, left) = window_of(self.window, Utc::now());
+        let count = store.hits(&self.counter(key), window).await?;
+        self.too_many(count + 1, left)
     }
 
     /// Counts one event for `key`.
-    pub fn record(&self, key: &str) {
-        let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
-        if hits.len() > 100_000 {
-            hits.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < self.window)
-            });
-        }
-        let q = hits.entry(key.to_owned()).or_default();
-        self.prune(q, now);
-        q.push_back(now);
+    pub async fn record(&self, store: &dyn RateStore, key: &str) -> AppResult<()> {
+        self.count(store, key).await.map(|_| ())
     }
 
-    /// `check` then `record` in one step.
-    pub fn hit(&self, key: &str) -> Result<(), u64> {
-        self.check(key)?;
-        self.record(key);
-        Ok(())
+    /// Counts one event and refuses it (429) when it is over the allowance.
+    pub async fn hit(&self, store: &dyn RateStore, key: &str) -> AppResult<()> {
+        let (count, left) = self.count(store, key).await?;
+        self.too_many(count, left)
     }
 
-    pub fn forget(&self, key: &str) {
-        self.hits
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+    async fn count(&self, store: &dyn RateStore, key: &str) -> AppResult<(u64, u64)> {
+        let now = Utc::now();
+        let (window, left) = window_of(self.window, now);
+        // Kept one window longer than it counts, then the store may drop it.
+        let expires = now
+            + chrono::Duration::seconds(i64::try_from(left).unwrap_or(0))
+            + chrono::Duration::from_std(self.window).unwrap_or_default();
+        let count = store.add_hit(&self.counter(key), window, expires).await?;
+        Ok((count, left))
     }
 }
 
@@ -107,15 +110,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_after_the_limit_and_forgets() {
-        let t = Throttle::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(t.hit("a").is_ok());
-        }
-        let wait = t.hit("a").unwrap_err();
-        assert!((1..=60).contains(&wait));
-        assert!(t.hit("b").is_ok());
-        t.forget("a");
-        assert!(t.hit("a").is_ok());
+    fn windows_are_fixed_and_say_how_long_is_left() {
+        let w = Duration::from_secs(60);
+        let t = DateTime::from_timestamp(1_700_000_030, 0).unwrap();
+        let (index, left) = window_of(w, t);
+        assert_eq!(index, 1_700_000_030 / 60);
+        assert_eq!(left, 60 - (1_700_000_030 % 60) as u64);
+        let next = DateTime::from_timestamp(1_700_000_030 + left as i64, 0).unwrap();
+        assert_eq!(window_of(w, next).0, index + 1);
+        assert_eq!(window_of(w, next).1, 60);
     }
 }

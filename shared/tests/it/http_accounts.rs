@@ -103,6 +103,45 @@ async fn wrong_credentials_then_throttled() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
+/// Failures are counted in the metadata store: a second instance on the same database (a restart,
+/// another process, another Lambda environment on the same table) sees them, in this window.
+#[tokio::test]
+async fn throttling_holds_across_instances_of_one_store() {
+    let first = spawn_app().await;
+    user(&first.router, "dora").await;
+    let wrong = json!({"username": "Dora", "password": "wrong-password"});
+    for _ in 0..10 {
+        let (s, _, _) = call(
+            &first.router,
+            Method::POST,
+            "/v1/tokens",
+            None,
+            Some(wrong.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let dir = first.data_dir().to_path_buf();
+    let second = common::spawn_configured(
+        common::Store::Sqlite,
+        imagegram::app::Settings::default(),
+        None,
+        move |config| config.data_dir = dir,
+    )
+    .await;
+    let (s, h, b) = call(
+        &second.router,
+        Method::POST,
+        "/v1/tokens",
+        None,
+        Some(wrong),
+    )
+    .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    let wait: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+}
+
 fn login_from(ip: [u8; 4], password: &str) -> Request<Body> {
     let body = json!({"username": "erin", "password": password}).to_string();
     let mut req = Request::post("/v1/tokens")

@@ -93,6 +93,18 @@ macro_rules! suites {
                     .await;
             }
 
+            #[tokio::test]
+            async fn rates() {
+                let (s, _guard) = $fresh(0).await;
+                conformance::rates::counts_per_key_and_window(s.as_ref()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn rates_concurrent_hits() {
+                let (s, _guard) = $fresh(0).await;
+                conformance::rates::concurrent_hits_are_each_counted_once(s).await;
+            }
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn idempotency_concurrent_claims() {
                 let (s, _guard) = $fresh(0).await;

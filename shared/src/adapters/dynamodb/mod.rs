@@ -64,6 +64,7 @@ mod keys;
 mod library;
 mod media;
 mod posts;
+mod rates;
 mod schema;
 mod tiers;
 mod users;

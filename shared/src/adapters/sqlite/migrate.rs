@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use crate::domain::fold_title;
 use crate::ports::{StoreError, StoreResult};
 
-pub(super) const SCHEMA_VERSION: i64 = 4;
+pub(super) const SCHEMA_VERSION: i64 = 5;
 
 /// The current schema, for a file that has none yet.
 const SCHEMA: &str = include_str!("schema.sql");
@@ -33,6 +33,11 @@ const STEPS: &[Step] = &[
     Step {
         to: 4,
         sql: include_str!("migrations/v4.sql"),
+        then: |_| Ok(()),
+    },
+    Step {
+        to: 5,
+        sql: include_str!("migrations/v5.sql"),
         then: |_| Ok(()),
     },
 ];

@@ -9,6 +9,7 @@ mod library;
 mod media;
 mod migrate;
 mod posts;
+mod rates;
 mod tiers;
 mod users;
 

@@ -109,3 +109,13 @@ CREATE TABLE IF NOT EXISTS idempotency (
     expires_at   INTEGER NOT NULL,
     PRIMARY KEY (username, key)
 ) WITHOUT ROWID;
+
+-- Rate counters: one row per (key, fixed window); expired rows are deleted by later writes.
+CREATE TABLE IF NOT EXISTS rate_counters (
+    key        TEXT NOT NULL,
+    window     INTEGER NOT NULL,
+    hits       INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (key, window)
+);
+CREATE INDEX IF NOT EXISTS rate_counters_by_expiry ON rate_counters (expires_at);

@@ -6,6 +6,7 @@ pub mod library;
 pub mod media;
 pub mod objects;
 pub mod posts;
+pub mod rates;
 pub mod tiers;
 pub mod users;
 
