@@ -326,14 +326,20 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// Rate counters, shared by every process and Lambda environment: one per key and fixed time
 /// window (`window` is the window's index, e.g. seconds since the epoch / window length).
-/// - `add_hit` adds one to the counter of (`key`, `window`) atomically and returns the new count
-///   (a counter that does not exist starts at 0), so concurrent callers see distinct counts;
-/// - `hits` reads it: 0 when there is none;
+/// - `add` adds `amount` to the counter of (`key`, `window`) atomically and returns the new total
+///   (a counter that does not exist starts at 0), so concurrent callers see distinct totals;
+/// - `total` reads it: 0 when there is none;
 /// - a counter may be deleted once `expires_at` has passed (a TTL), and never before.
 #[async_trait]
 pub trait RateStore: Send + Sync {
-    async fn add_hit(&self, key: &str, window: i64, expires_at: DateTime<Utc>) -> StoreResult<u64>;
-    async fn hits(&self, key: &str, window: i64) -> StoreResult<u64>;
+    async fn add(
+        &self,
+        key: &str,
+        window: i64,
+        amount: u64,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    async fn total(&self, key: &str, window: i64) -> StoreResult<u64>;
 }
 
 /// The two buckets: originals as uploaded, and the JPEG renditions made from them.

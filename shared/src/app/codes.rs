@@ -77,6 +77,8 @@ error_codes! {
     Aborted = "aborted",
     // Load and faults (429, 500, 503)
     Throttled = "throttled",
+    UploadsInFlight = "uploads_in_flight",
+    UploadQuota = "upload_quota",
     Internal = "internal",
     Unavailable = "unavailable",
 }

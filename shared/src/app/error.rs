@@ -26,6 +26,13 @@ pub enum AppError {
     UnsupportedFormat(String),
     #[error("too many requests; retry in {retry_after} s")]
     Throttled { retry_after: u64 },
+    /// A per-user quota is used up (429 with its own code and message).
+    #[error("{message}")]
+    Quota {
+        code: super::ErrorCode,
+        message: String,
+        retry_after: u64,
+    },
     /// A dependency failed; the cause is logged, never shown (503).
     #[error("a dependency is unavailable")]
     Unavailable(String),

@@ -29,6 +29,8 @@ pub struct UploadLimits {
     pub max_pixels: u64,
     /// The `multipart/form-data` route of `POST /v1/images`.
     pub form_max_bytes: usize,
+    /// Uploads the caller may have open (declared, not completed or aborted) at once.
+    pub max_in_flight: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,7 +65,7 @@ pub struct ListLimits {
 
 #[derive(Debug, Serialize)]
 pub struct Rate {
-    pub limit: usize,
+    pub limit: u64,
     pub window_s: u64,
 }
 
@@ -73,6 +75,8 @@ pub struct Rates {
     pub comments: Rate,
     /// Failed logins per username.
     pub login_failures: Rate,
+    /// Bytes declared in uploads per day (UTC).
+    pub upload_bytes: Rate,
 }
 
 pub async fn limits(app: &App, user: &User) -> AppResult<LimitsView> {
@@ -87,6 +91,7 @@ pub async fn limits(app: &App, user: &User) -> AppResult<LimitsView> {
             formats: ["png", "jpeg", "bmp"],
             max_pixels: s.image_limits.max_pixels,
             form_max_bytes: FORM_LIMIT,
+            max_in_flight: s.uploads_in_flight,
         },
         text: TextLimits {
             caption: Caption::MAX,
@@ -113,12 +118,16 @@ pub async fn limits(app: &App, user: &User) -> AppResult<LimitsView> {
         },
         rates: Rates {
             comments: Rate {
-                limit: s.comments_per_window,
+                limit: s.comments_per_window as u64,
                 window_s: s.comment_window.as_secs(),
             },
             login_failures: Rate {
-                limit: s.login_failures,
+                limit: s.login_failures as u64,
                 window_s: s.login_window.as_secs(),
+            },
+            upload_bytes: Rate {
+                limit: s.upload_bytes_per_day,
+                window_s: 24 * 3600,
             },
         },
         tier: tiers::of_user(app, user).await?,

@@ -75,6 +75,10 @@ pub struct Settings {
     /// Comments per user per window before 429.
     pub comments_per_window: usize,
     pub comment_window: Duration,
+    /// Uploads a user may have open (declared, not yet completed or aborted) at once.
+    pub uploads_in_flight: usize,
+    /// Bytes a user may declare in uploads per day (UTC).
+    pub upload_bytes_per_day: u64,
     /// Other origins whose pages may call the API and the object endpoint
     /// (`IMAGEGRAM_CORS_ORIGINS`); empty: the same origin only.
     pub cors_origins: Vec<String>,
@@ -93,6 +97,8 @@ impl Default for Settings {
             login_window: Duration::from_secs(15 * 60),
             comments_per_window: 60,
             comment_window: Duration::from_secs(60),
+            uploads_in_flight: 20,
+            upload_bytes_per_day: 10 * 1024 * 1024 * 1024,
             cors_origins: Vec::new(),
             emf_metrics: false,
         }

@@ -20,7 +20,7 @@ pub struct Throttle {
 }
 
 /// The window `now` falls in, and the seconds until it ends (at least 1).
-fn window_of(window: Duration, now: DateTime<Utc>) -> (i64, u64) {
+pub(crate) fn window_of(window: Duration, now: DateTime<Utc>) -> (i64, u64) {
     let length = i64::try_from(window.as_secs().max(1)).unwrap_or(i64::MAX);
     let secs = now.timestamp();
     let index = secs.div_euclid(length);
@@ -51,7 +51,7 @@ impl Throttle {
     /// A 429 when `key` already used its allowance in this window (counts nothing).
     pub async fn check(&self, store: &dyn RateStore, key: &str) -> AppResult<()> {
         let (window, left) = window_of(self.window, Utc::now());
-        let count = store.hits(&self.counter(key), window).await?;
+        let count = store.total(&self.counter(key), window).await?;
         self.too_many(count + 1, left)
     }
 
@@ -73,7 +73,7 @@ impl Throttle {
         let expires = now
             + chrono::Duration::seconds(i64::try_from(left).unwrap_or(0))
             + chrono::Duration::from_std(self.window).unwrap_or_default();
-        let count = store.add_hit(&self.counter(key), window, expires).await?;
+        let count = store.add(&self.counter(key), window, 1, expires).await?;
         Ok((count, left))
     }
 }

@@ -113,6 +113,7 @@ pub async fn create(
             "only png, jpeg and bmp images are accepted".into(),
         ));
     }
+    quota(app, user, size).await?;
     let id = Id::generate();
     let key = object_key(user.username.as_str(), &id);
     let part_size = app
@@ -193,6 +194,55 @@ pub const UPLOAD_LIFETIME: chrono::Duration = chrono::Duration::days(1);
 
 /// `GET /v1/uploads`: the caller's uploads, newest first, all or of one `status`; `uploading`
 /// lists only those still open (not yet past their `expires_at`).
+/// Per-user quotas (`GET /v1/limits`): uploads open at once, and bytes declared per day (UTC),
+/// counted in the metadata store so they hold across processes. A refused upload counts nothing.
+async fn quota(app: &App, user: &User, size: u64) -> AppResult<()> {
+    let s = &app.settings;
+    let now = crate::domain::now();
+    let oldest_open = (now - UPLOAD_LIFETIME).timestamp_millis().max(0) as u64;
+    let open = app
+        .media
+        .list_uploads(
+            &UploadQuery {
+                owner: user.username.clone(),
+                status: Some(UploadStatus::Uploading),
+                since: Some(Id::first_at(oldest_open)),
+                limit: u32::try_from(s.uploads_in_flight)
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(1),
+            },
+            None,
+        )
+        .await?;
+    if open.items.len() >= s.uploads_in_flight {
+        return Err(AppError::Quota {
+            code: ErrorCode::UploadsInFlight,
+            message: format!(
+                "{} uploads are still open: complete or abort one (DELETE /v1/uploads/{{id}}) first",
+                open.items.len()
+            ),
+            retry_after: 60,
+        });
+    }
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let (window, left) = super::throttle::window_of(day, now);
+    let counter = format!("upload_bytes:{}", user.username);
+    let used = app.rates.total(&counter, window).await?;
+    if used.saturating_add(size) > s.upload_bytes_per_day {
+        return Err(AppError::Quota {
+            code: ErrorCode::UploadQuota,
+            message: format!(
+                "uploads are limited to {} bytes a day; {used} are used, {size} more would pass it",
+                s.upload_bytes_per_day
+            ),
+            retry_after: left,
+        });
+    }
+    let expires = now + chrono::Duration::seconds(i64::try_from(left).unwrap_or(0) + 24 * 3600);
+    app.rates.add(&counter, window, size, expires).await?;
+    Ok(())
+}
+
 pub async fn list(
     app: &App,
     user: &User,

@@ -68,6 +68,12 @@ impl From<AppError> for ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::Throttled, message)
             },
+            AppError::Quota {
+                code, retry_after, ..
+            } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+            },
             AppError::Unavailable(cause) => {
                 tracing::error!(%cause, "dependency unavailable");
                 ApiError::new(

@@ -99,3 +99,72 @@ async fn limits_are_the_ones_the_checks_use() {
     assert_eq!(l["tier"]["expiring_links"], true);
     assert_eq!(l["tier"]["thumbnail_heights"], json!([200, 400]));
 }
+
+async fn declare(t: &common::TestApp, token: &str, size: u64) -> (StatusCode, Value, String) {
+    let body = json!({"filename": "a.png", "content_type": "image/png", "size": size});
+    let (s, h, b) = call(
+        &t.router,
+        Method::POST,
+        "/v1/uploads",
+        Some(token),
+        Some(body),
+    )
+    .await;
+    let retry = h
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (s, b, retry)
+}
+
+#[tokio::test]
+async fn uploads_open_at_once_and_bytes_a_day_are_bounded() {
+    let settings = imagegram::app::Settings {
+        uploads_in_flight: 2,
+        upload_bytes_per_day: 1_000,
+        ..imagegram::app::Settings::default()
+    };
+    let t = common::spawn_app_with(settings, None).await;
+    let token = user(&t.router, "quota").await;
+    let l = limits(&t, &token).await;
+    assert_eq!(l["upload"]["max_in_flight"], 2);
+    assert_eq!(
+        l["rates"]["upload_bytes"],
+        json!({"limit": 1000, "window_s": 86400})
+    );
+
+    let (s, first, _) = declare(&t, &token, 300).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let (s, b, _) = declare(&t, &token, 300).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b, retry) = declare(&t, &token, 100).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    assert_eq!(common::error_code(&b), "uploads_in_flight");
+    assert_eq!(retry, "60");
+
+    // Aborting one frees its place; the bytes it declared still count for the day.
+    let uri = format!("/v1/uploads/{}", first["id"].as_str().unwrap());
+    let (s, _, _) = call(&t.router, Method::DELETE, &uri, Some(&token), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, b, _) = declare(&t, &token, 400).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_str().unwrap().to_owned();
+    let (s, _, _) = call(
+        &t.router,
+        Method::DELETE,
+        &format!("/v1/uploads/{id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, b, retry) = declare(&t, &token, 1).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    assert_eq!(common::error_code(&b), "upload_quota");
+    let wait: u64 = retry.parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    // Another user has their own allowance.
+    let other = user(&t.router, "quota_two").await;
+    let (s, b, _) = declare(&t, &other, 1_000).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+}

@@ -1,5 +1,5 @@
 //! `RateStore` on DynamoDB: one item per (key, window), `pk = RATE#<key>`, `sk = <window>`,
-//! incremented with one UpdateItem (`ADD hits :one`, atomic across Lambda environments) that
+//! incremented with one UpdateItem (`ADD hits :amount`, atomic across Lambda environments) that
 //! also sets the table's `ttl` attribute, so DynamoDB deletes the counter once it is past.
 
 use async_trait::async_trait;
@@ -21,10 +21,11 @@ fn pk(counter: &str) -> String {
 
 #[async_trait]
 impl RateStore for DynamoStore {
-    async fn add_hit(
+    async fn add(
         &self,
         counter: &str,
         window: i64,
+        amount: u64,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<u64> {
         let out = self
@@ -32,9 +33,9 @@ impl RateStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(pk(counter), &window.to_string())))
-            .update_expression(format!("ADD {HITS} :one SET #ttl = :ttl"))
+            .update_expression(format!("ADD {HITS} :amount SET #ttl = :ttl"))
             .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":amount", n(amount))
             .expression_attribute_values(":ttl", n(expires_at.timestamp()))
             .return_values(ReturnValue::UpdatedNew)
             .send()
@@ -44,7 +45,7 @@ impl RateStore for DynamoStore {
         Ok(get_opt_n::<u64>(&item, HITS)?.unwrap_or(0))
     }
 
-    async fn hits(&self, counter: &str, window: i64) -> StoreResult<u64> {
+    async fn total(&self, counter: &str, window: i64) -> StoreResult<u64> {
         let item = self
             .get("rate counter", key(pk(counter), &window.to_string()))
             .await?;

@@ -10,7 +10,14 @@ use crate::ports::{RateStore, StoreResult};
 
 #[async_trait]
 impl RateStore for Sqlite {
-    async fn add_hit(&self, key: &str, window: i64, expires_at: DateTime<Utc>) -> StoreResult<u64> {
+    async fn add(
+        &self,
+        key: &str,
+        window: i64,
+        amount: u64,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let amount = i64::try_from(amount).unwrap_or(i64::MAX);
         let (key, expires) = (key.to_owned(), to_millis(expires_at));
         let now = to_millis(Utc::now());
         self.write(move |tx| {
@@ -20,10 +27,10 @@ impl RateStore for Sqlite {
                 params![now],
             )?;
             let count: i64 = tx.query_row(
-                "INSERT INTO rate_counters (key, window, hits, expires_at) VALUES (?1, ?2, 1, ?3) \
-                 ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1, \
+                "INSERT INTO rate_counters (key, window, hits, expires_at) VALUES (?1, ?2, ?4, ?3) \
+                 ON CONFLICT (key, window) DO UPDATE SET hits = hits + excluded.hits, \
                  expires_at = max(expires_at, excluded.expires_at) RETURNING hits",
-                params![key, window, expires],
+                params![key, window, expires, amount],
                 |r| r.get(0),
             )?;
             Ok(u64::try_from(count).unwrap_or(0))
@@ -31,7 +38,7 @@ impl RateStore for Sqlite {
         .await
     }
 
-    async fn hits(&self, key: &str, window: i64) -> StoreResult<u64> {
+    async fn total(&self, key: &str, window: i64) -> StoreResult<u64> {
         let key = key.to_owned();
         self.read(move |conn| {
             let count: Option<i64> = conn
