@@ -68,6 +68,12 @@ struct ServeArgs {
     /// (comma-separated http(s)://host[:port]) [default: none, the app on this origin only].
     #[arg(long, env = "IMAGEGRAM_CORS_ORIGINS", value_parser = parse_origins, default_value = "")]
     cors_origins: Origins,
+    /// Uploads a user may have open at once.
+    #[arg(long, env = "IMAGEGRAM_UPLOADS_IN_FLIGHT", default_value_t = 20)]
+    uploads_in_flight: usize,
+    /// Bytes a user may declare in uploads per day (UTC).
+    #[arg(long, env = "IMAGEGRAM_UPLOAD_BYTES_PER_DAY", default_value_t = 10 * 1024 * 1024 * 1024)]
+    upload_bytes_per_day: u64,
 }
 
 /// `--cors-origins`, parsed (a named type: clap would read a `Vec` as a repeated flag).
@@ -134,6 +140,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = Settings {
         upload_url_ttl: std::time::Duration::from_secs(args.upload_url_ttl),
         cors_origins: args.cors_origins.0,
+        uploads_in_flight: args.uploads_in_flight,
+        upload_bytes_per_day: args.upload_bytes_per_day,
         ..Settings::default()
     };
     let running = imagegram::embedded::start(&config, settings, shutdown_signal()).await?;

@@ -151,11 +151,24 @@ pub async fn app(config: &AwsConfig) -> Result<Arc<App>, ConfigError> {
         store,
         Arc::new(objects),
         &config.secrets(),
-        Settings {
-            emf_metrics: true,
-            ..Settings::default()
-        },
+        lambda_settings(|name| std::env::var(name).ok()),
     )))
+}
+
+/// The settings of a function: the defaults, EMF metrics on, and the quotas from
+/// `IMAGEGRAM_UPLOADS_IN_FLIGHT` / `IMAGEGRAM_UPLOAD_BYTES_PER_DAY` when set.
+fn lambda_settings(var: impl Fn(&str) -> Option<String>) -> Settings {
+    let defaults = Settings::default();
+    Settings {
+        emf_metrics: true,
+        uploads_in_flight: var("IMAGEGRAM_UPLOADS_IN_FLIGHT")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(defaults.uploads_in_flight),
+        upload_bytes_per_day: var("IMAGEGRAM_UPLOAD_BYTES_PER_DAY")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(defaults.upload_bytes_per_day),
+        ..defaults
+    }
 }
 
 /// API Gateway's view of the caller's address, handed to extractors as `ConnectInfo`.
@@ -206,6 +219,17 @@ pub fn lambda_router(groups: &[Group], app: Arc<App>) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotas_come_from_the_environment() {
+        let s = lambda_settings(|name| (name == "IMAGEGRAM_UPLOADS_IN_FLIGHT").then(|| "5".into()));
+        assert_eq!(s.uploads_in_flight, 5);
+        assert_eq!(
+            s.upload_bytes_per_day,
+            Settings::default().upload_bytes_per_day
+        );
+        assert!(s.emf_metrics);
+    }
 
     #[test]
     fn reports_every_missing_variable() {
