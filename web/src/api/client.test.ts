@@ -47,4 +47,15 @@ describe('Client', () => {
     expect(calls).toBe(1);
     expect(key).toBeUndefined();
   });
+
+  it('answers a quota that frees up later at once instead of waiting for it', async () => {
+    let calls = 0;
+    const client = new Client((async () => {
+      calls++;
+      return json(429, { error: { code: 'uploads_in_flight', message: '20 uploads are still open' } }, { 'Retry-After': '60' });
+    }) as unknown as typeof fetch, null);
+    client.setToken('tok');
+    await expect(client.addComment('P1', 'hi')).rejects.toMatchObject({ status: 429, message: '20 uploads are still open' });
+    expect(calls).toBe(1);
+  });
 });

@@ -110,6 +110,8 @@ export class Client {
         const again = e instanceof TypeError || status === 409 || status === 429 || (status !== null && status >= 500);
         if (!again || attempt + 1 >= tries || (status === 409 && e instanceof ApiError && e.code !== 'idempotency_key_in_use')) throw e;
         const wait = (e instanceof ApiError ? e.retryAfterMs : null) ?? Math.random() * 500 * 2 ** attempt;
+        // A quota that frees up in minutes or hours (uploads_in_flight, upload_quota): say so now.
+        if (status === 429 && wait > 10_000) throw e;
         await new Promise((r) => setTimeout(r, Math.min(wait, 10_000)));
       }
     }
