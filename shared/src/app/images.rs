@@ -19,10 +19,7 @@ use crate::domain::{
 use crate::imaging::{self, Size};
 use crate::ports::{ALREADY_LISTED, Bucket, Download, ImageQuery, Listing, Presigned, StoreError};
 
-/// `multipart/form-data` bodies of `POST /v1/images` are limited to this (Lambda's request limit).
-pub const FORM_LIMIT: usize = 6 * 1024 * 1024;
-/// Bounds of `expires_in` of an expiring link, in seconds.
-pub const LINK_SECONDS: std::ops::RangeInclusive<u64> = 300..=30_000;
+pub use super::limits::{FORM_LIMIT, LINK_SECONDS};
 
 #[derive(Debug, Serialize)]
 pub struct ImageView {

@@ -3,10 +3,14 @@
 
 use serde::Serialize;
 
-use super::images::{FORM_LIMIT, LINK_SECONDS};
 use super::uploads::MAX_UPLOAD_BYTES;
 use super::{App, AppResult, PAGE_DEFAULT, PAGE_LIMITS, tiers};
 use crate::domain::{AltText, Caption, CommentText, Password, Tier, Title, User, Username};
+
+/// `multipart/form-data` bodies of `POST /v1/images` are limited to this (Lambda's request limit).
+pub const FORM_LIMIT: usize = 6 * 1024 * 1024;
+/// Bounds of `expires_in` of an expiring link, in seconds.
+pub const LINK_SECONDS: std::ops::RangeInclusive<u64> = 300..=30_000;
 
 #[derive(Debug, Serialize)]
 pub struct LimitsView {
