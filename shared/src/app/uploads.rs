@@ -194,19 +194,23 @@ pub const UPLOAD_LIFETIME: chrono::Duration = chrono::Duration::days(1);
 
 /// `GET /v1/uploads`: the caller's uploads, newest first, all or of one `status`; `uploading`
 /// lists only those still open (not yet past their `expires_at`).
+/// The first id an upload still open at `now` can have (older ones are past `expires_at`).
+fn oldest_open(now: chrono::DateTime<chrono::Utc>) -> Id {
+    Id::first_at((now - UPLOAD_LIFETIME).timestamp_millis().max(0) as u64)
+}
+
 /// Per-user quotas (`GET /v1/limits`): uploads open at once, and bytes declared per day (UTC),
 /// counted in the metadata store so they hold across processes. A refused upload counts nothing.
 async fn quota(app: &App, user: &User, size: u64) -> AppResult<()> {
     let s = &app.settings;
     let now = crate::domain::now();
-    let oldest_open = (now - UPLOAD_LIFETIME).timestamp_millis().max(0) as u64;
     let open = app
         .media
         .list_uploads(
             &UploadQuery {
                 owner: user.username.clone(),
                 status: Some(UploadStatus::Uploading),
-                since: Some(Id::first_at(oldest_open)),
+                since: Some(oldest_open(now)),
                 limit: u32::try_from(s.uploads_in_flight)
                     .unwrap_or(u32::MAX)
                     .saturating_add(1),
@@ -268,10 +272,7 @@ pub async fn list(
     );
     let after = cursor.map(|c| app.cursors.open(&binding, c)).transpose()?;
     let now = crate::domain::now();
-    let since = (status == Some(UploadStatus::Uploading)).then(|| {
-        let oldest_open = (now - UPLOAD_LIFETIME).timestamp_millis().max(0) as u64;
-        Id::first_at(oldest_open)
-    });
+    let since = (status == Some(UploadStatus::Uploading)).then(|| oldest_open(now));
     let query = UploadQuery {
         owner: user.username.clone(),
         status,
