@@ -28,9 +28,9 @@ if [ -z "${ST:-}" ]; then
     ST="$(command -v st)"
   else
     ST_VENV="${ST_VENV:-/tmp/venv-st}"
-    if [ ! -x "$ST_VENV/bin/st" ]; then
+    if ! "$ST_VENV/bin/pip" freeze 2>/dev/null | grep -qx 'schemathesis==4.32.5'; then
       python3 -m venv "$ST_VENV"
-      "$ST_VENV/bin/pip" install --quiet schemathesis==4.32.5
+      "$ST_VENV/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
     fi
     ST="$ST_VENV/bin/st"
   fi
@@ -92,7 +92,7 @@ run_pass() { # $1: user|admin
     export FUZZ_TOKEN="$USER_TOKEN" FUZZ_UPLOAD_ID="$UPLOAD_ID" FUZZ_IMAGE_ID="$IMAGE_ID"
   fi
   export FUZZ_POST_ID="$POST_ID" FUZZ_TIER_NAME="$TIER_NAME" FUZZ_USERNAME="$VICTIM_USERNAME"
-  export FUZZ_CACHE_DIR="$REPORT_DIR/cache"
+  export FUZZ_CACHE_DIR="$REPORT_DIR/cache" FUZZ_HOOKS="$HERE/hooks.py"
   echo "=== schemathesis, $pass pass, $BASE (max $MAX_TIME s) ==="
   local location=("$BASE/openapi.json")
   [ -z "${SCHEMA_FILE:-}" ] || location=("$SCHEMA_FILE" --url "$BASE")

@@ -17,7 +17,8 @@ import urllib.request
 
 BASE = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8080"
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_IMAGE = os.path.join(HERE, "..", "..", "shared", "testdata", "valid", "jpeg_baseline.jpg")
+TESTDATA = os.environ.get("IMAGEGRAM_TESTDATA", os.path.join(HERE, "..", "..", "shared", "testdata"))
+DEFAULT_IMAGE = os.path.join(TESTDATA, "valid", "jpeg_baseline.jpg")
 IMAGE = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("SEED_IMAGE", DEFAULT_IMAGE)
 ADMIN = os.environ.get("IMAGEGRAM_ADMIN", "admin:admin-password")
 ADMIN_USER, ADMIN_PASSWORD = ADMIN.split(":", 1)

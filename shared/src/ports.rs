@@ -160,6 +160,8 @@ pub trait MediaStore: Send + Sync {
 /// - `list_images` returns the owner's listed images (every status), newest (id desc) first, in
 ///   one store query per page when `title` is `None`. With `title`, a page may hold fewer than
 ///   `limit` items (a store may bound what it reads per page); `next` is `None` only at the end.
+///   The continuation is the id (`Id::to_string`) of the last image a page holds, so a caller
+///   that stops early may continue after any image it has seen (`app::images::list` does).
 #[async_trait]
 pub trait LibraryStore: Send + Sync {
     async fn list_image(&self, id: Id, listing: &Listing) -> StoreResult<Image>;

@@ -46,11 +46,13 @@ error_codes! {
     IdempotencyKeyReused = "idempotency_key_reused",
     IdempotencyKeyInUse = "idempotency_key_in_use",
     InvalidPart = "invalid_part",
+    RequestTimeout = "request_timeout",
     ValidationFailed = "validation_failed",
     // Who may do what (401, 403, 404, 405)
     Unauthorized = "unauthorized",
     Forbidden = "forbidden",
     NotFound = "not_found",
+    NoSuchTier = "no_such_tier",
     MethodNotAllowed = "method_not_allowed",
     // State (409)
     AlreadyExists = "already_exists",
@@ -61,7 +63,6 @@ error_codes! {
     TierInUse = "tier_in_use",
     DefaultTier = "default_tier",
     BuiltinTier = "builtin_tier",
-    NoSuchTier = "no_such_tier",
     UploadAborted = "upload_aborted",
     UploadClosed = "upload_closed",
     UploadCompleted = "upload_completed",

@@ -18,6 +18,9 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Something the body names does not exist (404 with its own code, e.g. `no_such_tier`).
+    #[error("{message}")]
+    Missing { code: ErrorCode, message: String },
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
     #[error("{0}")]

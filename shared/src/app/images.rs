@@ -321,13 +321,25 @@ pub async fn list(
     };
     let page = app.library.list_images(&query, after.as_deref()).await?;
     let tier = tiers::of_user(app, user).await?;
-    let mut items = Vec::with_capacity(page.items.len());
+    // After a tier change every image of a page may lack renditions, each one a decode of its
+    // original. A page stops making them after `list_render_budget` (the first image always gets
+    // its own): it ends before the next image that needs work, its cursor continues there, and
+    // the next page makes the next ones. Every URL listed is of an object that exists.
+    let started = std::time::Instant::now();
+    let mut items: Vec<ImageView> = Vec::with_capacity(page.items.len());
+    let mut next = page.next;
     for image in page.items {
+        let needs_work = !renditions::missing(&image, &tier).is_empty();
+        if needs_work && !items.is_empty() && started.elapsed() >= app.settings.list_render_budget {
+            // The library's continuation is the id of the last image listed (ports.rs).
+            next = items.last().map(|v| v.id.clone());
+            break;
+        }
         items.push(view_with(app, &tier, image).await?);
     }
     Ok(ListView {
         items,
-        next_cursor: page.next.map(|n| app.cursors.seal(&binding, &n)),
+        next_cursor: next.map(|n| app.cursors.seal(&binding, &n)),
     })
 }
 

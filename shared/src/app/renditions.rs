@@ -4,7 +4,9 @@
 //! Choice: thumbnails that a tier change adds are rendered on demand, at the first read of the
 //! image that needs them (one decode of the original, shrink-on-load, then every missing size),
 //! not by a background job. A read never lists a URL whose object does not exist, there is no
-//! job queue to run on either shape, and images nobody looks at again cost nothing.
+//! job queue to run on either shape, and images nobody looks at again cost nothing. A library
+//! page bounds that work in time (`Settings::list_render_budget`, `images::list`): past it the
+//! page ends early and the next page goes on, so no read waits for a whole page of decodes.
 
 use bytes::Bytes;
 
@@ -112,16 +114,21 @@ pub async fn ensure_placeholder(app: &App, image: &mut Image) -> AppResult<()> {
     Ok(())
 }
 
+/// The renditions a ready `image` lacks for `tier` (none for an image not ready).
+pub fn missing(image: &Image, tier: &Tier) -> Vec<Rendition> {
+    if image.status != MediaStatus::Ready {
+        return Vec::new();
+    }
+    wanted(image, tier)
+        .into_iter()
+        .filter(|r| !image.renditions.contains(r))
+        .collect()
+}
+
 /// Makes sure every rendition a ready `image` needs for `tier` exists, rendering the missing ones
 /// from the original; `image.renditions` is updated to match.
 pub async fn ensure(app: &App, image: &mut Image, tier: &Tier) -> AppResult<()> {
-    if image.status != MediaStatus::Ready {
-        return Ok(());
-    }
-    let missing: Vec<Rendition> = wanted(image, tier)
-        .into_iter()
-        .filter(|r| !image.renditions.contains(r))
-        .collect();
+    let missing = missing(image, tier);
     if missing.is_empty() {
         return Ok(());
     }

@@ -101,15 +101,10 @@ pub async fn get(app: &App, name: &str) -> AppResult<TierView> {
     tier.map(TierView::from).ok_or(AppError::NotFound("tier"))
 }
 
-/// Replaces tier `name`; a `name` in the body must be the same (tiers are not renamed).
+/// Replaces tier `name`. Tiers are not renamed: the path names the tier, and a `name` in the body
+/// is not read (it is not part of `TierUpdate`).
 pub async fn update(app: &App, name: &str, input: TierInput) -> AppResult<TierView> {
     let name = known_name(name)?;
-    if input.name.as_deref().is_some_and(|n| n != name) {
-        return Err(AppError::invalid(
-            "name",
-            "a tier cannot be renamed: the body's name must match the path",
-        ));
-    }
     let tier = input.into_tier(&name)?;
     match app.tiers.update_tier(&tier).await {
         Ok(()) => Ok(tier.into()),

@@ -28,6 +28,13 @@ impl Tier {
         expiring_links: bool,
     ) -> Result<Self, ValidationError> {
         let name = parse_tier_name(name)?;
+        // Counted as sent, duplicates included: the schema's `maxItems` bounds the list itself.
+        if thumbnail_heights.len() > MAX_THUMBNAILS {
+            return Err(ValidationError::new(
+                "thumbnail_heights",
+                format!("at most {MAX_THUMBNAILS} heights"),
+            ));
+        }
         if let Some(h) = thumbnail_heights
             .iter()
             .find(|h| !(1..=MAX_EDGE).contains(*h))
@@ -39,12 +46,6 @@ impl Tier {
         }
         thumbnail_heights.sort_unstable();
         thumbnail_heights.dedup();
-        if thumbnail_heights.len() > MAX_THUMBNAILS {
-            return Err(ValidationError::new(
-                "thumbnail_heights",
-                format!("at most {MAX_THUMBNAILS} heights"),
-            ));
-        }
         Ok(Self {
             name,
             thumbnail_heights,

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::body::{Whole, present, wholes};
 use super::error::ApiResult;
 use super::extract::{Admin, Json, PageParams, Path, Query};
 use super::routes::Routes;
@@ -16,9 +17,10 @@ use crate::app::views::{ListView, UserView};
 
 #[derive(Debug, Deserialize)]
 pub struct TierBody {
+    #[serde(default, deserialize_with = "present")]
     name: Option<String>,
     #[serde(default)]
-    thumbnail_heights: Vec<u32>,
+    thumbnail_heights: Vec<Whole<u32>>,
     #[serde(default)]
     original_link: bool,
     #[serde(default)]
@@ -29,7 +31,7 @@ impl From<TierBody> for TierInput {
     fn from(b: TierBody) -> Self {
         TierInput {
             name: b.name,
-            thumbnail_heights: b.thumbnail_heights,
+            thumbnail_heights: wholes(b.thumbnail_heights),
             original_link: b.original_link,
             expiring_links: b.expiring_links,
         }
@@ -40,14 +42,19 @@ impl From<TierBody> for TierInput {
 pub struct NewUser {
     username: String,
     password: String,
+    #[serde(default, deserialize_with = "present")]
     tier: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     role: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct UserPatch {
+    #[serde(default, deserialize_with = "present")]
     password: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     tier: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     role: Option<String>,
 }
 

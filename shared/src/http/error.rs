@@ -55,6 +55,7 @@ impl From<AppError> for ApiError {
             AppError::NotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
             }
+            AppError::Missing { code, .. } => ApiError::new(StatusCode::NOT_FOUND, code, message),
             AppError::Conflict { code, .. } => ApiError::new(StatusCode::CONFLICT, code, message),
             AppError::TooLarge(_) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, message)

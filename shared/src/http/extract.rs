@@ -7,6 +7,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -79,11 +80,63 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "send the body as application/json",
+            ));
+        }
+        let bytes =
+            tokio::time::timeout(super::JSON_BODY_DEADLINE, Bytes::from_request(req, state))
+                .await
+                .map_err(|_| super::body_timeout())?
+                .map_err(|e| {
+                    if super::timed_out(&e) {
+                        super::body_timeout()
+                    } else {
+                        json_rejection(JsonRejection::BytesRejection(e))
+                    }
+                })?;
+        // Every JSON body of the API is an object. serde would also read a struct from an array
+        // (`[]` as a tier with every field defaulted): refuse anything else first.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                    Ok(_) => ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ErrorCode::InvalidBody,
+                        "the body must be a JSON object",
+                    ),
+                    Err(e) => ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        ErrorCode::MalformedJson,
+                        format!("the body is not JSON: {e}"),
+                    ),
+                },
+            );
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `Content-Type: application/json` or any `application/*+json`, parameters allowed.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
 }
 
 fn json_rejection(r: JsonRejection) -> ApiError {

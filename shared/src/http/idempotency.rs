@@ -203,13 +203,28 @@ pub async fn idempotency(State(app): State<Arc<App>>, request: Request, next: Ne
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, MAX_BODY).await else {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::TooLarge,
-            "the request body is too large",
-        )
-        .into_response();
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+    let deadline = if json {
+        super::JSON_BODY_DEADLINE
+    } else {
+        super::FORM_BODY_DEADLINE
+    };
+    let body = match tokio::time::timeout(deadline, to_bytes(body, MAX_BODY)).await {
+        Err(_) => return super::body_timeout().into_response(),
+        Ok(Err(e)) if super::timed_out(&e) => return super::body_timeout().into_response(),
+        Ok(Err(_)) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::TooLarge,
+                "the request body is too large",
+            )
+            .into_response();
+        }
+        Ok(Ok(body)) => body,
     };
     let fingerprint = fingerprint(&parts, &body).await;
     let request = Request::from_parts(parts, Body::from(body));

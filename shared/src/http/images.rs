@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::JSON_BODY_LIMIT;
+use super::body::{Whole, present};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Auth, Json, Path, Query};
 use super::routes::Routes;
@@ -24,15 +25,17 @@ use crate::domain::User;
 pub struct NewImage {
     upload_id: String,
     title: String,
-    width: Option<u64>,
-    height: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    width: Option<Whole<u64>>,
+    #[serde(default, deserialize_with = "present")]
+    height: Option<Whole<u64>>,
     #[serde(default)]
     alt_text: String,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct NewLink {
-    expires_in: u64,
+    expires_in: Whole<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,22 +82,35 @@ async fn create(
                 r.body_text(),
             )
         })?;
-        from_form(&app, &user, form).await?
+        tokio::time::timeout(super::FORM_BODY_DEADLINE, from_form(&app, &user, form))
+            .await
+            .map_err(|_| super::body_timeout())??
     } else {
         // This route allows form-sized bodies; JSON keeps the API's 64 KiB limit.
         let (parts, body) = req.into_parts();
-        let bytes = axum::body::to_bytes(body, JSON_BODY_LIMIT)
+        let read = axum::body::to_bytes(body, JSON_BODY_LIMIT);
+        let bytes = tokio::time::timeout(super::JSON_BODY_DEADLINE, read)
             .await
-            .map_err(|_| AppError::TooLarge("the request body is larger than 64 KiB".into()))?;
+            .map_err(|_| super::body_timeout())?
+            .map_err(|e| {
+                if super::timed_out(&e) {
+                    super::body_timeout()
+                } else {
+                    AppError::TooLarge("the request body is larger than 64 KiB".into()).into()
+                }
+            })?;
         let req = Request::from_parts(parts, Body::from(bytes));
         let Json(b) = Json::<NewImage>::from_request(req, &()).await?;
-        let fit = images::fit(b.width, b.height)?;
+        let fit = images::fit(b.width.map(|w| w.0), b.height.map(|h| h.0))?;
         images::create_from_upload(&app, &user, &b.upload_id, &b.title, fit, &b.alt_text).await?
     };
     Ok((StatusCode::ACCEPTED, axum::Json(image)))
 }
 
 fn form_error(e: MultipartError) -> ApiError {
+    if super::timed_out(&e) {
+        return super::body_timeout();
+    }
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return AppError::TooLarge(format!(
             "form uploads are limited to {FORM_LIMIT} bytes (6 MiB); use /v1/uploads for larger files"
@@ -108,9 +124,11 @@ fn form_error(e: MultipartError) -> ApiError {
     )
 }
 
+/// A form field's whole number: written as JSON would write it (`660`, or `660.0`, the same
+/// integer), surrounding spaces ignored.
 fn number(field: &'static str, text: &str) -> Result<u64, AppError> {
-    text.trim()
-        .parse()
+    serde_json::from_str::<Whole<u64>>(text.trim())
+        .map(|w| w.0)
         .map_err(|_| AppError::invalid(field, "must be a whole number"))
 }
 
@@ -168,6 +186,6 @@ async fn link(
     Path(id): Path<String>,
     Json(b): Json<NewLink>,
 ) -> ApiResult<Created<LinkView>> {
-    let link = images::link(&app, &user, &id, b.expires_in).await?;
+    let link = images::link(&app, &user, &id, b.expires_in.0).await?;
     Ok((StatusCode::CREATED, axum::Json(link)))
 }

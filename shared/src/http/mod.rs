@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod body;
 pub mod compressed;
 pub mod conditional;
 pub mod cors;
@@ -30,6 +31,49 @@ use error::ApiError;
 
 /// JSON bodies are limited to 64 KiB (413 beyond).
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON body must have arrived this long after its headers (408 `request_timeout` beyond): 64 KiB
+/// in 30 s is a link of about 2 KB/s.
+pub const JSON_BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// No body (the multipart form included, which may take minutes on a slow link) may pause for
+/// longer than this between two pieces (408 `request_timeout`).
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Every request body, whoever reads it (the idempotency check, the JSON or form extractor), fails
+/// once it pauses for longer than [`BODY_IDLE_TIMEOUT`].
+async fn limit_body_pauses(request: axum::extract::Request) -> axum::extract::Request {
+    request.map(|body| {
+        axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
+            BODY_IDLE_TIMEOUT,
+            body,
+        ))
+    })
+}
+
+/// A form body (up to 6 MiB) must have arrived this long after its headers: about 20 KB/s.
+pub const FORM_BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The answer to a body that did not arrive in time.
+pub(crate) fn body_timeout() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::RequestTimeout,
+        "the request body did not arrive in time",
+    )
+}
+
+/// Whether reading a body failed because it paused too long ([`BODY_IDLE_TIMEOUT`]).
+pub(crate) fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
@@ -138,6 +182,7 @@ pub fn router_for(groups: &[Group], app: Arc<App>) -> Router {
             app.clone(),
             request_id::middleware,
         ))
+        .layer(axum::middleware::map_request(limit_body_pauses))
         .with_state(app);
     match cors {
         Some(cors) => router.layer(cors),

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::body::{Whole, wholes};
 use super::error::ApiResult;
 use super::extract::{Auth, Json, Path, Query};
 use super::routes::Routes;
@@ -17,17 +18,17 @@ use crate::app::views::ListView;
 pub struct NewUpload {
     filename: String,
     content_type: String,
-    size: u64,
+    size: Whole<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Numbers {
-    numbers: Vec<u32>,
+    numbers: Vec<Whole<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct CompletedPart {
-    number: u32,
+    number: Whole<u32>,
     etag: String,
 }
 
@@ -58,7 +59,7 @@ async fn create(
     Auth(user): Auth,
     Json(b): Json<NewUpload>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedUpload>)> {
-    let created = uploads::create(&app, &user, &b.filename, &b.content_type, b.size).await?;
+    let created = uploads::create(&app, &user, &b.filename, &b.content_type, b.size.0).await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
 }
 
@@ -93,7 +94,7 @@ async fn resign(
     Json(b): Json<Numbers>,
 ) -> ApiResult<axum::Json<PartUrls>> {
     Ok(axum::Json(
-        uploads::resign(&app, &user, &id, &b.numbers).await?,
+        uploads::resign(&app, &user, &id, &wholes(b.numbers)).await?,
     ))
 }
 
@@ -103,7 +104,7 @@ async fn complete(
     Path(id): Path<String>,
     Json(b): Json<Complete>,
 ) -> ApiResult<axum::Json<Completed>> {
-    let parts: Vec<(u32, String)> = b.parts.into_iter().map(|p| (p.number, p.etag)).collect();
+    let parts: Vec<(u32, String)> = b.parts.into_iter().map(|p| (p.number.0, p.etag)).collect();
     Ok(axum::Json(
         uploads::complete(&app, &user, &id, &parts).await?,
     ))

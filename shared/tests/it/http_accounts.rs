@@ -264,6 +264,36 @@ async fn conventions_unknown_route_method_json_and_size() {
     assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     error_code(&b);
 
+    // A body is a JSON object: other JSON is a 422 (serde alone would read a struct from an
+    // array), text that is not JSON a 400; `application/*+json` is JSON too.
+    for (media, body, status, code) in [
+        (
+            "application/json",
+            "[\"alice\", \"correct-horse\"]",
+            422,
+            "invalid_body",
+        ),
+        ("application/json", " [] ", 422, "invalid_body"),
+        ("application/json", "\"alice\"", 422, "invalid_body"),
+        ("application/json", "null", 422, "invalid_body"),
+        ("application/json", "", 400, "malformed_json"),
+        ("application/json", "nope", 400, "malformed_json"),
+        ("application/json; charset=utf-8", "{}", 422, "invalid_body"),
+        ("application/merge-patch+json", "{}", 422, "invalid_body"),
+        ("text/json", "{}", 415, "unsupported_media_type"),
+    ] {
+        let req = Request::post("/v1/users")
+            .header("content-type", media)
+            .body(Body::from(body))
+            .unwrap();
+        let (s, _, b) = raw(&t.router, req).await;
+        assert_eq!(
+            (s.as_u16(), error_code(&b)),
+            (status, code),
+            "{media} {body:?}: {b}"
+        );
+    }
+
     let big = json!({"username": "x".repeat(70 * 1024), "password": "correct-horse"}).to_string();
     let req = Request::post("/v1/users")
         .header("content-type", "application/json")

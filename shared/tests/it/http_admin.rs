@@ -124,6 +124,13 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
         error_code(&b);
     }
+    // A tier that does not exist (names are case-sensitive): 404 no_such_tier.
+    for tier in ["Platinum", "premium"] {
+        let body = json!({"username": "eddie", "password": "ed-password", "tier": tier});
+        let (s, b) = req(&t, &root, Method::POST, "/v1/admin/users", Some(body)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{tier}: {b}");
+        assert_eq!(error_code(&b), "no_such_tier");
+    }
 
     // Read and replace; names are case-sensitive and never change.
     let (s, b) = req(&t, &root, Method::GET, "/v1/admin/tiers/Gold", None).await;
@@ -157,7 +164,52 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
         Some(tier("Silver", &[150], false, false)),
     )
     .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "rename: {b}");
+    // Tiers are not renamed: the path names the tier, a body's `name` is not read.
+    assert_eq!(
+        (s, b),
+        (StatusCode::OK, tier("Gold", &[150], false, false)),
+        "rename"
+    );
+    // At most 8 heights as sent, duplicates included (the schema's maxItems).
+    for (heights, status) in [
+        (vec![150; 8], StatusCode::OK),
+        (vec![150; 9], StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (s, b) = req(
+            &t,
+            &root,
+            Method::PUT,
+            "/v1/admin/tiers/Gold",
+            Some(tier("Gold", &heights, false, true)),
+        )
+        .await;
+        assert_eq!(s, status, "{} heights: {b}", heights.len());
+    }
+    // Integral floats are integers (JSON Schema says so); fractions and nulls are not.
+    let (s, b) = req(
+        &t,
+        &root,
+        Method::PUT,
+        "/v1/admin/tiers/Gold",
+        Some(json!({"thumbnail_heights": [150.0], "expiring_links": true})),
+    )
+    .await;
+    assert_eq!((s, b), (StatusCode::OK, silver.clone()), "150.0");
+    for body in [
+        json!({"thumbnail_heights": [150.5]}),
+        json!({"thumbnail_heights": [null]}),
+        json!({"name": null}),
+    ] {
+        let (s, b) = req(
+            &t,
+            &root,
+            Method::POST,
+            "/v1/admin/tiers",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
+    }
     let (s, b) = req(
         &t,
         &root,
@@ -275,8 +327,8 @@ async fn users_create_list_and_patch(t: TestApp) {
         json!({"username": "Ed", "password": "ed-password"}),
         json!({"username": "eddie", "password": "short"}),
         json!({"username": "eddie"}),
-        json!({"username": "eddie", "password": "ed-password", "tier": "Gold"}),
-        json!({"username": "eddie", "password": "ed-password", "tier": "premium"}),
+        json!({"username": "eddie", "password": "ed-password", "tier": null}),
+        json!({"username": "eddie", "password": "ed-password", "role": null}),
         json!({"username": "eddie", "password": "ed-password", "role": "root"}),
         json!({"username": "eddie", "password": "ed-password", "role": "Admin"}),
     ];
@@ -358,11 +410,26 @@ async fn users_create_list_and_patch(t: TestApp) {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    for tier in ["Platinum", "premium"] {
+        let body = json!({"tier": tier});
+        let (s, b) = req(
+            &t,
+            &root,
+            Method::PATCH,
+            "/v1/admin/users/alice",
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{tier}: {b}");
+        assert_eq!(error_code(&b), "no_such_tier");
+    }
     for body in [
-        json!({"tier": "Gold"}),
-        json!({"tier": "premium"}),
         json!({"role": "god"}),
         json!({"password": "short"}),
+        json!({"role": null}),
+        json!({"tier": null}),
+        json!({"password": null}),
+        json!({"tier": "Basic", "role": null}),
     ] {
         let (s, b) = req(
             &t,

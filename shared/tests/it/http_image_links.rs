@@ -55,9 +55,10 @@ async fn links_need_the_tier_a_ready_image_and_a_valid_lifetime(t: TestApp) {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
         error_code(&b);
     }
-    for expires_in in [300, 30000] {
+    // 30000.0 is the integer 30000 (JSON Schema's `integer`).
+    for (expires_in, written) in [(300, json!(300)), (30000, json!(30000.0))] {
         let before = chrono::Utc::now();
-        let (s, b) = link(&t, &alice, id, json!({"expires_in": expires_in})).await;
+        let (s, b) = link(&t, &alice, id, json!({"expires_in": written})).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let url = b["url"].as_str().unwrap();
         assert!(

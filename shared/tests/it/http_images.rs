@@ -96,7 +96,7 @@ async fn multipart_png_and_bmp(t: TestApp) {
         (
             &png,
             "rgba.png",
-            Some(("160", "160")),
+            Some(("160", "160.0")),
             (320, 240),
             (160, 120),
         ),
@@ -224,6 +224,8 @@ async fn json_body_validation(t: TestApp) {
         json!({"upload_id": upload_id, "title": "t", "width": -1, "height": 10}),
         json!({"upload_id": upload_id, "title": "t", "width": "300", "height": "300"}),
         json!({"upload_id": upload_id, "title": "t", "width": 300}),
+        json!({"upload_id": upload_id, "title": "t", "width": null, "height": null}),
+        json!({"upload_id": upload_id, "title": "t", "width": 300.5, "height": 300}),
         json!({"upload_id": upload_id, "title": "t", "height": 300}),
     ];
     for body in invalid {
@@ -238,7 +240,7 @@ async fn json_body_validation(t: TestApp) {
     // The refusals left the upload unused: the boundary values are accepted with it.
     let title = "é".repeat(200);
     let forced = unknown_id();
-    let body = json!({"upload_id": upload_id, "title": title, "width": 4096, "height": 4096,
+    let body = json!({"upload_id": upload_id, "title": title, "width": 4096.0, "height": 4096,
         "id": forced, "status": "ready", "owner": "mallory"});
     let (s, created) = post_image(&t, &alice, body).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{created}");

@@ -165,3 +165,59 @@ async fn list_search_and_pagination(t: TestApp) {
     // Bob's list is bob's.
     assert_eq!(ids(&list_images(&t, &bob, "?title=summer").await).len(), 1);
 }
+
+/// After a tier change, a page stops making the missing thumbnails once its time budget is spent
+/// (zero here): each page then holds the one image it made them for, its cursor continues after
+/// that image, and walking the pages lists every image once, each with the new tier's
+/// thumbnails, every one of which exists.
+#[tokio::test]
+async fn a_tier_change_cuts_pages_short_instead_of_rendering_them_whole() {
+    let settings = imagegram::app::Settings {
+        list_render_budget: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let t = common::spawn_app_with(settings, Some(common::ADMIN)).await;
+    let root = common::admin(&t).await;
+    let alice = user(&t.router, "alice").await;
+    let mut made = Vec::new();
+    for title in ["one", "two", "three"] {
+        let id = add(&t, &alice, title).await;
+        common::images::wait_image(&t, &alice, &id).await;
+        made.insert(0, id);
+    }
+    // Untouched: one page of all three.
+    let page = list_images(&t, &alice, "?limit=10").await;
+    assert_eq!(ids(&page), made, "{page}");
+    assert_eq!(page["next_cursor"], Value::Null);
+
+    common::images::patch_user(&t, &root, "alice", json!({"tier": "Premium"})).await;
+    let mut seen = Vec::new();
+    let mut page = list_images(&t, &alice, "?limit=10").await;
+    loop {
+        let items = page["items"].as_array().unwrap().clone();
+        assert_eq!(
+            items.len(),
+            1,
+            "one image per page while each needs work: {page}"
+        );
+        for image in &items {
+            let heights = common::images::thumbnail_heights(image);
+            assert_eq!(heights, [200, 400].into(), "{image}");
+            for url in image["thumbnails"].as_object().unwrap().values() {
+                let (status, _, _) = common::images::fetch(url.as_str().unwrap()).await;
+                assert_eq!(status, 200, "listed thumbnail {url} does not exist");
+            }
+        }
+        seen.extend(ids(&page));
+        let Some(cursor) = page["next_cursor"].as_str() else {
+            break;
+        };
+        assert!(seen.len() < 10, "pagination does not end: {page}");
+        page = list_images(&t, &alice, &format!("?limit=10&cursor={cursor}")).await;
+    }
+    assert_eq!(seen, made);
+    // Made: the next read is one page again.
+    let page = list_images(&t, &alice, "?limit=10").await;
+    assert_eq!(ids(&page), made, "{page}");
+    assert_eq!(page["next_cursor"], Value::Null);
+}

@@ -168,3 +168,63 @@ async fn uploads_open_at_once_and_bytes_a_day_are_bounded() {
     let (s, b, _) = declare(&t, &other, 1_000).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
 }
+
+/// A body that stops arriving (a slow or stalled client) is answered `408 request_timeout`
+/// whoever reads it: the JSON extractor, the idempotency check (with a key), the form reader.
+/// Time is paused: tokio moves the clock on when nothing else can run, so the 30 s and 300 s
+/// deadlines pass at once.
+#[tokio::test]
+async fn stalled_bodies_time_out_with_408() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use futures_util::{StreamExt, stream};
+
+    let t = spawn_on(Store::Sqlite).await;
+    let token = user(&t.router, "slowpoke").await;
+    let post = common::ready_post(&t, &token).await;
+    tokio::time::pause();
+    // A few bytes, then nothing more, ever.
+    let stalled = || {
+        let first = stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{\"te"))]);
+        Body::from_stream(first.chain(stream::pending()))
+    };
+    let comments = format!("/v1/posts/{post}/comments");
+    let cases = [
+        ("/v1/users", "application/json", None),
+        (comments.as_str(), "application/json", None),
+        (comments.as_str(), "application/json", Some("stalled-1")),
+        ("/v1/images", "multipart/form-data; boundary=x", None),
+        (
+            "/v1/images",
+            "multipart/form-data; boundary=x",
+            Some("stalled-2"),
+        ),
+        ("/v1/images", "application/json", None),
+    ];
+    for (uri, media, key) in cases {
+        let mut req = Request::post(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", media);
+        if let Some(key) = key {
+            req = req.header("idempotency-key", key);
+        }
+        let started = tokio::time::Instant::now();
+        // Without a limit the request would wait for ever: give up after 10 (paused) minutes.
+        let answer = common::raw(&t.router, req.body(stalled()).unwrap());
+        let (s, _, b) = tokio::time::timeout(std::time::Duration::from_secs(600), answer)
+            .await
+            .unwrap_or_else(|_| panic!("{uri} {media} {key:?}: no answer in 10 minutes"));
+        assert_eq!(
+            (s, common::error_code(&b)),
+            (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            "{uri} {media} {key:?}: {b}"
+        );
+        // The pause limit (30 s) ends it, not a deadline of several minutes.
+        let waited = started.elapsed();
+        assert!(
+            waited >= std::time::Duration::from_secs(30)
+                && waited < std::time::Duration::from_secs(60),
+            "{uri}: {waited:?}"
+        );
+    }
+}

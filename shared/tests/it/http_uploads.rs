@@ -38,6 +38,14 @@ async fn declared_size_and_type_are_checked() {
             json!({"filename": "a.png", "content_type": "image/png", "size": "big"}),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        (
+            json!({"filename": "a.png", "content_type": "image/png", "size": 10.5}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"filename": "a.png", "content_type": "image/png", "size": null}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ];
     for (body, want) in cases {
         let (s, _, b) = call(
@@ -51,8 +59,9 @@ async fn declared_size_and_type_are_checked() {
         assert_eq!(s, want, "{body} -> {b}");
         error_code(&b);
     }
-    // The largest allowed size is accepted, in 8 MiB parts.
-    let body = json!({"filename": "../../etc/passwd\u{0}%2F", "content_type": "image/png", "size": 104_857_600u64});
+    // The largest allowed size is accepted, in 8 MiB parts; written as a float it is the same
+    // integer (JSON Schema's `integer` counts 104857600.0).
+    let body = json!({"filename": "../../etc/passwd\u{0}%2F", "content_type": "image/png", "size": 104_857_600.0});
     let (s, _, b) = call(
         &t.router,
         Method::POST,
@@ -164,7 +173,7 @@ async fn resign_and_complete_validate_parts() {
         Method::POST,
         &format!("/v1/uploads/{id}/parts"),
         Some(&token),
-        Some(json!({"numbers": [1, 1]})),
+        Some(json!({"numbers": [1, 1.0]})),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
@@ -177,7 +186,7 @@ async fn resign_and_complete_validate_parts() {
         Method::POST,
         &complete,
         Some(&token),
-        Some(json!({"parts": [{"number": 1, "etag": "abc"}]})),
+        Some(json!({"parts": [{"number": 1.0, "etag": "abc"}]})),
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
