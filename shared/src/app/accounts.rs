@@ -23,20 +23,19 @@ fn new_salt() -> AppResult<SaltString> {
 }
 
 pub(super) async fn hash_password(password: Password) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
+    super::hashing::run(move || {
         let salt = new_salt()?;
         argon2()
             .hash_password(password.expose().as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
     })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .await?
 }
 
 /// Verifies against `hash`, or against a dummy hash when the user does not exist, so both cases cost the same.
 async fn verify_password(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    super::hashing::run(move || {
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let dummy = DUMMY.get_or_init(|| {
             let Ok(salt) = new_salt() else {
@@ -131,7 +130,10 @@ pub(super) async fn store_user(
 /// A store error about a user's tier, as the API says it.
 pub(super) fn tier_error(e: StoreError) -> AppError {
     match e {
-        StoreError::Conflict(NO_SUCH_TIER) => AppError::invalid("tier", "there is no such tier"),
+        StoreError::Conflict(NO_SUCH_TIER) => AppError::Missing {
+            code: ErrorCode::NoSuchTier,
+            message: "there is no such tier".into(),
+        },
         other => other.into(),
     }
 }

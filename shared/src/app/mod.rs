@@ -5,6 +5,7 @@ pub mod admin;
 pub mod codes;
 pub mod comments;
 pub mod error;
+pub mod hashing;
 #[cfg(feature = "render")]
 pub mod images;
 pub mod limits;
@@ -84,6 +85,9 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Print CloudWatch Embedded Metric Format lines (on Lambda).
     pub emf_metrics: bool,
+    /// Time one `GET /v1/images` page may spend making renditions a tier change added; past it
+    /// the page ends early (`app::images::list`).
+    pub list_render_budget: Duration,
 }
 
 impl Default for Settings {
@@ -101,6 +105,7 @@ impl Default for Settings {
             upload_bytes_per_day: 10 * 1024 * 1024 * 1024,
             cors_origins: Vec::new(),
             emf_metrics: false,
+            list_render_budget: Duration::from_millis(1500),
         }
     }
 }
