@@ -35,39 +35,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_upload import call, free_port, noise_bmp  # noqa: E402
+from cli_upload import by_curl_timed, call, free_port, noise_bmp  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-
-def by_curl_timed(api, token, path, parts_dir):
-    """cli_upload.by_curl, step for step; returns (declare→complete, PUT→complete, complete alone) in s."""
-    size = os.path.getsize(path)
-    started = time.monotonic()
-    upload = call(api, "POST", "/v1/uploads", token,
-                  {"filename": "noise.bmp", "content_type": "image/bmp", "size": size})
-
-    def put(part):
-        out = subprocess.run(["curl", "-s", "-f", "-X", "PUT", "--upload-file",
-                              os.path.join(parts_dir, str(part["number"])), part["url"],
-                              "-D", "-", "-o", "/dev/null"], capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit(f"curl PUT failed: {out.stderr}")
-        etag = next(line.split(":", 1)[1].strip() for line in out.stdout.splitlines()
-                    if line.lower().startswith("etag:"))
-        return {"number": part["number"], "etag": etag}
-
-    first_put = time.monotonic()
-    with ThreadPoolExecutor(4) as pool:
-        etags = list(pool.map(put, upload["parts"]))
-    puts_done = time.monotonic()
-    call(api, "POST", f"/v1/uploads/{upload['id']}/complete", token, {"parts": etags})
-    ended = time.monotonic()
-    return ended - started, ended - first_put, ended - puts_done
 
 
 def by_browser(api, creds, path, env):

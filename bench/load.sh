@@ -142,11 +142,15 @@ T0=$SECONDS
 echo "== seed: $POSTS posts, $COMMENTS comments, $USERS users"
 "$PY" "$HERE/load.py" seed --api "$API" --state "$STATE" --posts "$POSTS" --comments "$COMMENTS" --users "$USERS"
 SEED_S=$((SECONDS - T0))
+# The server's memory once seeding (2,000+ sign-ups and logins: Argon2id, 19 MiB each) is done.
+memory() { awk '/^VmRSS|^VmHWM/ {printf "%s %d MiB  ", $1, $2 / 1024}' "/proc/$SERVER_PID/status"; echo; }
+echo "server memory after seeding: $(memory)"
 
 echo "== load: fixed rates $RATES, then the maximum sustainable rate (${DURATION} s per step)"
 "$PY" "$HERE/load.py" run --state "$STATE" --rates "$RATES" --duration "$DURATION" --workers "$WORKERS" \
   --server-pid "$SERVER_PID" --search --search-from "$SEARCH_FROM" --search-step "$SEARCH_STEP" --search-max "$SEARCH_MAX"
 
+echo "server memory after the load: $(memory)"
 echo "== consistency after the load"
 "$PY" "$HERE/load.py" check --state "$STATE" --label normal
 

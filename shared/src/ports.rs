@@ -344,6 +344,11 @@ pub trait RateStore: Send + Sync {
     async fn total(&self, key: &str, window: i64) -> StoreResult<u64>;
 }
 
+/// What every rendition is stored (and so served) with: a year in the browser's own cache, never
+/// revalidated (its key is never given other bytes), never in a shared cache (the URL is signed
+/// for one viewer).
+pub const RENDITION_CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
+
 /// The two buckets: originals as uploaded, and the JPEG renditions made from them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ports::{
     Bucket, Download, ObjectError, ObjectInfo, ObjectResult, ObjectStore, PartInfo, Presigned,
+    RENDITION_CACHE_CONTROL,
 };
 
 /// Presigned GETs are signed as of the start of a window of this fraction of their life, so the
@@ -360,11 +361,15 @@ impl ObjectStore for S3Objects {
         body: Bytes,
         content_type: &str,
     ) -> ObjectResult<()> {
+        // A rendition's key always holds the same bytes (a deterministic render of one original),
+        // so a browser may keep what it fetched: S3 answers every GET with this header.
+        let cache_control = (bucket == Bucket::Renditions).then_some(RENDITION_CACHE_CONTROL);
         self.client
             .put_object()
             .bucket(self.bucket(bucket))
             .key(key)
             .content_type(content_type)
+            .set_cache_control(cache_control.map(str::to_owned))
             .body(ByteStream::from(body))
             .send()
             .await

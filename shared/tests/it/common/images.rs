@@ -183,10 +183,16 @@ pub async fn fetch(url: &str) -> (u16, HeaderMap, Vec<u8>) {
     (status, headers, res.bytes().await.unwrap().to_vec())
 }
 
-/// GETs a rendition URL, asserting 200 and a JPEG; returns the decoded size.
+/// GETs a rendition URL, asserting 200, a JPEG and the cache lifetime of renditions; returns the
+/// decoded size.
 pub async fn fetch_jpeg(url: &str) -> (u32, u32) {
-    let (status, _, bytes) = fetch(url).await;
+    let (status, headers, bytes) = fetch(url).await;
     assert_eq!(status, 200, "{url}");
+    assert_eq!(
+        headers.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some(imagegram::ports::RENDITION_CACHE_CONTROL),
+        "{url}"
+    );
     let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)
         .unwrap_or_else(|e| panic!("{url} is not a JPEG: {e}"));
     (img.width(), img.height())
