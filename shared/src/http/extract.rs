@@ -87,17 +87,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "send the body as application/json",
             ));
         }
-        let bytes =
-            tokio::time::timeout(super::JSON_BODY_DEADLINE, Bytes::from_request(req, state))
-                .await
-                .map_err(|_| super::body_timeout())?
-                .map_err(|e| {
-                    if super::timed_out(&e) {
-                        super::body_timeout()
-                    } else {
-                        json_rejection(JsonRejection::BytesRejection(e))
-                    }
-                })?;
+        let bytes = super::read_in_time(
+            super::JSON_BODY_DEADLINE,
+            Bytes::from_request(req, state),
+            |e| json_rejection(JsonRejection::BytesRejection(e)),
+        )
+        .await?;
         // Every JSON body of the API is an object. serde would also read a struct from an array
         // (`[]` as a tier with every field defaulted): refuse anything else first.
         if bytes.trim_ascii_start().first() != Some(&b'{') {

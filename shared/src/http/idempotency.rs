@@ -213,18 +213,16 @@ pub async fn idempotency(State(app): State<Arc<App>>, request: Request, next: Ne
     } else {
         super::FORM_BODY_DEADLINE
     };
-    let body = match tokio::time::timeout(deadline, to_bytes(body, MAX_BODY)).await {
-        Err(_) => return super::body_timeout().into_response(),
-        Ok(Err(e)) if super::timed_out(&e) => return super::body_timeout().into_response(),
-        Ok(Err(_)) => {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::TooLarge,
-                "the request body is too large",
-            )
-            .into_response();
-        }
-        Ok(Ok(body)) => body,
+    let read = super::read_in_time(deadline, to_bytes(body, MAX_BODY), |_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            "the request body is too large",
+        )
+    });
+    let body = match read.await {
+        Ok(body) => body,
+        Err(refused) => return refused.into_response(),
     };
     let fingerprint = fingerprint(&parts, &body).await;
     let request = Request::from_parts(parts, Body::from(body));

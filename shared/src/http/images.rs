@@ -89,16 +89,10 @@ async fn create(
         // This route allows form-sized bodies; JSON keeps the API's 64 KiB limit.
         let (parts, body) = req.into_parts();
         let read = axum::body::to_bytes(body, JSON_BODY_LIMIT);
-        let bytes = tokio::time::timeout(super::JSON_BODY_DEADLINE, read)
-            .await
-            .map_err(|_| super::body_timeout())?
-            .map_err(|e| {
-                if super::timed_out(&e) {
-                    super::body_timeout()
-                } else {
-                    AppError::TooLarge("the request body is larger than 64 KiB".into()).into()
-                }
-            })?;
+        let bytes = super::read_in_time(super::JSON_BODY_DEADLINE, read, |_| {
+            AppError::TooLarge("the request body is larger than 64 KiB".into()).into()
+        })
+        .await?;
         let req = Request::from_parts(parts, Body::from(bytes));
         let Json(b) = Json::<NewImage>::from_request(req, &()).await?;
         let fit = images::fit(b.width.map(|w| w.0), b.height.map(|h| h.0))?;

@@ -63,6 +63,21 @@ pub(crate) fn body_timeout() -> ApiError {
     )
 }
 
+/// Reads a whole body with `read` within `deadline`: 408 when the deadline passes or the body
+/// pauses too long ([`BODY_IDLE_TIMEOUT`]), `other` for any other failure (too large, broken).
+pub(crate) async fn read_in_time<E: std::error::Error + 'static>(
+    deadline: std::time::Duration,
+    read: impl std::future::Future<Output = Result<bytes::Bytes, E>>,
+    other: impl FnOnce(E) -> ApiError,
+) -> Result<bytes::Bytes, ApiError> {
+    match tokio::time::timeout(deadline, read).await {
+        Err(_) => Err(body_timeout()),
+        Ok(Err(e)) if timed_out(&e) => Err(body_timeout()),
+        Ok(Err(e)) => Err(other(e)),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
 /// Whether reading a body failed because it paused too long ([`BODY_IDLE_TIMEOUT`]).
 pub(crate) fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(e);
