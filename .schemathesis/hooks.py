@@ -1,6 +1,7 @@
 """Schemathesis hooks for the Imagegram API (loaded through `hooks` in schemathesis.toml).
 
-One hook: a fresh Idempotency-Key for every request that carries a well-formed one.
+Two hooks: a fresh Idempotency-Key for every request that carries a well-formed one, and no
+"schema-violating request accepted" (ST201) for a multipart/form-data body.
 
 Why: the schema can say what a key looks like (1..255 printable ASCII characters) but not that
 a client makes a new key per logical write. Schemathesis draws keys from the schema, so the
@@ -29,3 +30,16 @@ def before_call(ctx, case, kwargs):
     for name, value in list(headers.items()):
         if name.lower() == "idempotency-key" and isinstance(value, str) and WELL_FORMED.fullmatch(value):
             headers[name] = str(uuid.uuid4())
+
+
+@schemathesis.hook
+def filter_failure(ctx, failure, case, response):
+    # Every value of a multipart/form-data body is text, so "breaking" a field's type or pattern
+    # often yields a valid value once serialized (the boolean false becomes the title "false";
+    # a CI run reported a title that matches the schema's own pattern, "\\S", as a violation).
+    # schemathesis.toml turns the check off for POST /v1/images, the one multipart operation,
+    # but a CI run of 4.32.5 still reported one in its fuzzing phase: this drops those too, and
+    # only those. Every other check (server errors, response schemas) still runs on these cases;
+    # shared/tests/it/http_images.rs refuses bad form fields one by one.
+    media_type = (getattr(case, "media_type", None) or "").lower()
+    return not (failure.code == "ST201" and media_type.startswith("multipart/form-data"))
