@@ -94,6 +94,21 @@ async def call(s, method, url, token=None, body=None, headers=None, retries=3):
             await asyncio.sleep(0.2 * (attempt + 1))
 
 
+async def walk(s, url, token):
+    """Every item of a paginated list (`url` carries its query), following next_cursor. Returns
+    (200, items), or (status, the items before it) at the first page that is not a 200."""
+    items, cursor = [], None
+    while True:
+        page_url = url + (f"&cursor={quote(cursor, safe='')}" if cursor else "")
+        st, page, _ = await call(s, "GET", page_url, token)
+        if st != 200:
+            return st, items
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return 200, items
+
+
 def load_state(d):
     with open(os.path.join(d, "state.json")) as f:
         return json.load(f)
@@ -686,17 +701,11 @@ async def check(args):
                 if st != 200:
                     out[f"post {st}"] += 1
                     return
-                ids, cursor = [], None
-                while True:
-                    url = f"{api}/v1/posts/{pid}/comments?limit=100" + (f"&cursor={quote(cursor, safe='')}" if cursor else "")
-                    st, page, _ = await call(s, "GET", url, token)
-                    if st != 200:
-                        out[f"comments {st}"] += 1
-                        return
-                    ids += [c["id"] for c in page["items"]]
-                    cursor = page["next_cursor"]
-                    if not cursor:
-                        break
+                st, comments = await walk(s, f"{api}/v1/posts/{pid}/comments?limit=100", token)
+                if st != 200:
+                    out[f"comments {st}"] += 1
+                    return
+                ids = [c["id"] for c in comments]
             out["checked"] += 1
             totals["listed"] += len(ids)
             totals["counted"] += p["comment_count"]
@@ -715,17 +724,10 @@ async def check(args):
         await asyncio.gather(*(one(pid) for pid in state["posts"]))
 
         # The feed lists every ready post exactly once (walked at limit=100 after the load).
-        feed, cursor = [], None
-        while True:
-            url = f"{api}/v1/posts?limit=100" + (f"&cursor={quote(cursor, safe='')}" if cursor else "")
-            st, page, _ = await call(s, "GET", url, token)
-            if st != 200:
-                out[f"feed {st}"] += 1
-                break
-            feed += [p["id"] for p in page["items"]]
-            cursor = page["next_cursor"]
-            if not cursor:
-                break
+        st, listed = await walk(s, f"{api}/v1/posts?limit=100", token)
+        if st != 200:
+            out[f"feed {st}"] += 1
+        feed = [p["id"] for p in listed]
     ledger = state["ledger"]
     lo, hi = ledger["created"], ledger["created"] + ledger["unknown"]
     res = {

@@ -87,19 +87,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Two adjacent free loopback ports: API on $PORT, object endpoint on $PORT+1.
-free_port_pair() {
-  python3 - <<'PY'
-import socket
-for _ in range(200):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); port = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", port + 1))
-    except OSError:
-        a.close(); b.close(); continue
-    a.close(); b.close(); print(port); break
-PY
-}
+free_port_pair() { python3 "$HERE/free_port_pair.py"; }
 
 start_server() { # $1: log name; same ports and data dir every time
   local t0=$SECONDS

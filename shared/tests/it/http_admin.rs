@@ -7,7 +7,9 @@
 use crate::common;
 use axum::http::{Method, StatusCode};
 use common::images::{assert_renditions, corpus, get_image, patch_user, ready_image};
-use common::{TestApp, admin, call, error_code, login, on_both_stores, user};
+use common::{
+    TestApp, admin, call, delete, error_code, get, login, on_both_stores, patch, post, put, user,
+};
 use serde_json::{Value, json};
 
 on_both_stores!(
@@ -29,7 +31,7 @@ async fn walk(t: &TestApp, token: &str, path: &str, limit: u32) -> Vec<Value> {
     let mut items = Vec::new();
     let mut uri = format!("{path}?limit={limit}");
     loop {
-        let (s, page) = req(t, token, Method::GET, &uri, None).await;
+        let (s, page) = get(t, token, &uri).await;
         assert_eq!(s, StatusCode::OK, "{uri}: {page}");
         let got = page["items"].as_array().unwrap();
         assert!(got.len() <= limit as usize, "{page}");
@@ -49,39 +51,24 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
         tier("Enterprise", &[200, 400], true, true),
         tier("Premium", &[200, 400], true, false),
     ];
-    let (s, page) = req(&t, &root, Method::GET, "/v1/admin/tiers", None).await;
+    let (s, page) = get(&t, &root, "/v1/admin/tiers").await;
     assert_eq!(s, StatusCode::OK, "{page}");
     assert_eq!(page, json!({"items": builtin, "next_cursor": null}));
     assert_eq!(walk(&t, &root, "/v1/admin/tiers", 1).await, builtin);
     for bad in ["?limit=0", "?limit=101", "?cursor=garbage"] {
-        let (s, b) = req(
-            &t,
-            &root,
-            Method::GET,
-            &format!("/v1/admin/tiers{bad}"),
-            None,
-        )
-        .await;
+        let (s, b) = get(&t, &root, &format!("/v1/admin/tiers{bad}")).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {b}");
     }
 
     // Create: the boundaries are accepted, a second time is 409, anything outside them 422.
     let gold = tier("Gold", &[100, 300], true, false);
-    let (s, b) = req(
-        &t,
-        &root,
-        Method::POST,
-        "/v1/admin/tiers",
-        Some(gold.clone()),
-    )
-    .await;
+    let (s, b) = post(&t, &root, "/v1/admin/tiers", gold.clone()).await;
     assert_eq!((s, b), (StatusCode::CREATED, gold.clone()));
-    let (s, b) = req(
+    let (s, b) = post(
         &t,
         &root,
-        Method::POST,
         "/v1/admin/tiers",
-        Some(tier("Gold", &[50], false, false)),
+        tier("Gold", &[50], false, false),
     )
     .await;
     assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "tier_exists"));
@@ -91,14 +78,7 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
         false,
         true,
     );
-    let (s, b) = req(
-        &t,
-        &root,
-        Method::POST,
-        "/v1/admin/tiers",
-        Some(widest.clone()),
-    )
-    .await;
+    let (s, b) = post(&t, &root, "/v1/admin/tiers", widest.clone()).await;
     assert_eq!((s, b), (StatusCode::CREATED, widest));
     let invalid = [
         tier("", &[200], false, false),
@@ -113,55 +93,33 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
         json!({"thumbnail_heights": [200], "original_link": false, "expiring_links": false}),
     ];
     for body in invalid {
-        let (s, b) = req(
-            &t,
-            &root,
-            Method::POST,
-            "/v1/admin/tiers",
-            Some(body.clone()),
-        )
-        .await;
+        let (s, b) = post(&t, &root, "/v1/admin/tiers", body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
         error_code(&b);
     }
     // A tier that does not exist (names are case-sensitive): 404 no_such_tier.
     for tier in ["Platinum", "premium"] {
         let body = json!({"username": "eddie", "password": "ed-password", "tier": tier});
-        let (s, b) = req(&t, &root, Method::POST, "/v1/admin/users", Some(body)).await;
+        let (s, b) = post(&t, &root, "/v1/admin/users", body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{tier}: {b}");
         assert_eq!(error_code(&b), "no_such_tier");
     }
 
     // Read and replace; names are case-sensitive and never change.
-    let (s, b) = req(&t, &root, Method::GET, "/v1/admin/tiers/Gold", None).await;
+    let (s, b) = get(&t, &root, "/v1/admin/tiers/Gold").await;
     assert_eq!((s, b), (StatusCode::OK, gold));
     for missing in ["gold", "premium", "Nope"] {
-        let (s, b) = req(
-            &t,
-            &root,
-            Method::GET,
-            &format!("/v1/admin/tiers/{missing}"),
-            None,
-        )
-        .await;
+        let (s, b) = get(&t, &root, &format!("/v1/admin/tiers/{missing}")).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{missing}: {b}");
     }
     let silver = tier("Gold", &[150], false, true);
-    let (s, b) = req(
-        &t,
-        &root,
-        Method::PUT,
-        "/v1/admin/tiers/Gold",
-        Some(silver.clone()),
-    )
-    .await;
+    let (s, b) = put(&t, &root, "/v1/admin/tiers/Gold", silver.clone()).await;
     assert_eq!((s, b), (StatusCode::OK, silver.clone()));
-    let (s, b) = req(
+    let (s, b) = put(
         &t,
         &root,
-        Method::PUT,
         "/v1/admin/tiers/Gold",
-        Some(tier("Silver", &[150], false, false)),
+        tier("Silver", &[150], false, false),
     )
     .await;
     // Tiers are not renamed: the path names the tier, a body's `name` is not read.
@@ -175,23 +133,21 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
         (vec![150; 8], StatusCode::OK),
         (vec![150; 9], StatusCode::UNPROCESSABLE_ENTITY),
     ] {
-        let (s, b) = req(
+        let (s, b) = put(
             &t,
             &root,
-            Method::PUT,
             "/v1/admin/tiers/Gold",
-            Some(tier("Gold", &heights, false, true)),
+            tier("Gold", &heights, false, true),
         )
         .await;
         assert_eq!(s, status, "{} heights: {b}", heights.len());
     }
     // Integral floats are integers (JSON Schema says so); fractions and nulls are not.
-    let (s, b) = req(
+    let (s, b) = put(
         &t,
         &root,
-        Method::PUT,
         "/v1/admin/tiers/Gold",
-        Some(json!({"thumbnail_heights": [150.0], "expiring_links": true})),
+        json!({"thumbnail_heights": [150.0], "expiring_links": true}),
     )
     .await;
     assert_eq!((s, b), (StatusCode::OK, silver.clone()), "150.0");
@@ -200,35 +156,26 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
         json!({"thumbnail_heights": [null]}),
         json!({"name": null}),
     ] {
-        let (s, b) = req(
-            &t,
-            &root,
-            Method::POST,
-            "/v1/admin/tiers",
-            Some(body.clone()),
-        )
-        .await;
+        let (s, b) = post(&t, &root, "/v1/admin/tiers", body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
     }
-    let (s, b) = req(
+    let (s, b) = put(
         &t,
         &root,
-        Method::PUT,
         "/v1/admin/tiers/Gold",
-        Some(tier("Gold", &[0], false, false)),
+        tier("Gold", &[0], false, false),
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-    let (s, b) = req(
+    let (s, b) = put(
         &t,
         &root,
-        Method::PUT,
         "/v1/admin/tiers/Nope",
-        Some(tier("Nope", &[150], false, false)),
+        tier("Nope", &[150], false, false),
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
-    let (s, b) = req(&t, &root, Method::GET, "/v1/admin/tiers/Gold", None).await;
+    let (s, b) = get(&t, &root, "/v1/admin/tiers/Gold").await;
     assert_eq!(
         (s, b),
         (StatusCode::OK, silver),
@@ -236,7 +183,7 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
     );
 
     // Delete.
-    let (s, _) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Gold", None).await;
+    let (s, _) = delete(&t, &root, "/v1/admin/tiers/Gold").await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     for method in [Method::GET, Method::DELETE] {
         let (s, b) = req(&t, &root, method.clone(), "/v1/admin/tiers/Gold", None).await;
@@ -248,39 +195,38 @@ async fn builtin_tiers_and_tier_crud(t: TestApp) {
 async fn tiers_in_use_and_builtin_tiers_are_kept(t: TestApp) {
     let root = admin(&t).await;
     user(&t.router, "bob").await;
-    let (s, b) = req(
+    let (s, b) = post(
         &t,
         &root,
-        Method::POST,
         "/v1/admin/tiers",
-        Some(tier("Gold", &[100], false, false)),
+        tier("Gold", &[100], false, false),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     patch_user(&t, &root, "bob", json!({"tier": "Gold"})).await;
 
-    let (s, b) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Gold", None).await;
+    let (s, b) = delete(&t, &root, "/v1/admin/tiers/Gold").await;
     assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "tier_in_use"));
-    let (s, b) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Basic", None).await;
+    let (s, b) = delete(&t, &root, "/v1/admin/tiers/Basic").await;
     assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "default_tier"));
     // The other builtin tiers can be edited but not deleted (they would come back at the next start).
     for name in ["Premium", "Enterprise"] {
         let uri = format!("/v1/admin/tiers/{name}");
-        let (s, b) = req(&t, &root, Method::DELETE, &uri, None).await;
+        let (s, b) = delete(&t, &root, &uri).await;
         assert_eq!(
             (s, error_code(&b)),
             (StatusCode::CONFLICT, "builtin_tier"),
             "{name}"
         );
     }
-    let (s, _) = req(&t, &root, Method::GET, "/v1/admin/tiers/Gold", None).await;
+    let (s, _) = get(&t, &root, "/v1/admin/tiers/Gold").await;
     assert_eq!(s, StatusCode::OK);
 
     // Once nobody is on it, it goes.
     patch_user(&t, &root, "bob", json!({"tier": "Basic"})).await;
-    let (s, b) = req(&t, &root, Method::DELETE, "/v1/admin/tiers/Gold", None).await;
+    let (s, b) = delete(&t, &root, "/v1/admin/tiers/Gold").await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
-    let (s, page) = req(&t, &root, Method::GET, "/v1/admin/tiers", None).await;
+    let (s, page) = get(&t, &root, "/v1/admin/tiers").await;
     assert_eq!(s, StatusCode::OK);
     let names: Vec<&str> = page["items"]
         .as_array()
@@ -297,14 +243,7 @@ async fn users_create_list_and_patch(t: TestApp) {
 
     // Create: defaults Basic/user; a tier and role may be given; 409 taken; 422 invalid.
     let body = json!({"username": "carol", "password": "carol-password", "tier": "Premium", "role": "admin"});
-    let (s, b) = req(
-        &t,
-        &root,
-        Method::POST,
-        "/v1/admin/users",
-        Some(body.clone()),
-    )
-    .await;
+    let (s, b) = post(&t, &root, "/v1/admin/users", body.clone()).await;
     assert_eq!(
         (s, b),
         (
@@ -312,10 +251,10 @@ async fn users_create_list_and_patch(t: TestApp) {
             json!({"username": "carol", "tier": "Premium", "role": "admin"})
         )
     );
-    let (s, b) = req(&t, &root, Method::POST, "/v1/admin/users", Some(body)).await;
+    let (s, b) = post(&t, &root, "/v1/admin/users", body).await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
     let body = json!({"username": "dave", "password": "dave-password"});
-    let (s, b) = req(&t, &root, Method::POST, "/v1/admin/users", Some(body)).await;
+    let (s, b) = post(&t, &root, "/v1/admin/users", body).await;
     assert_eq!(
         (s, b),
         (
@@ -333,20 +272,13 @@ async fn users_create_list_and_patch(t: TestApp) {
         json!({"username": "eddie", "password": "ed-password", "role": "Admin"}),
     ];
     for body in invalid {
-        let (s, b) = req(
-            &t,
-            &root,
-            Method::POST,
-            "/v1/admin/users",
-            Some(body.clone()),
-        )
-        .await;
+        let (s, b) = post(&t, &root, "/v1/admin/users", body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
         error_code(&b);
     }
     // A created admin is an admin.
     let carol = login(&t.router, "carol", "carol-password").await;
-    let (s, b) = req(&t, &carol, Method::GET, "/v1/admin/tiers", None).await;
+    let (s, b) = get(&t, &carol, "/v1/admin/tiers").await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
     // List: by username, exactly the public fields.
@@ -356,14 +288,14 @@ async fn users_create_list_and_patch(t: TestApp) {
         {"username": "dave", "tier": "Basic", "role": "user"},
         {"username": "root", "tier": "Basic", "role": "admin"},
     ]);
-    let (s, page) = req(&t, &root, Method::GET, "/v1/admin/users", None).await;
+    let (s, page) = get(&t, &root, "/v1/admin/users").await;
     assert_eq!(s, StatusCode::OK, "{page}");
     assert_eq!(page, json!({"items": everyone, "next_cursor": null}));
     assert_eq!(
         Value::from(walk(&t, &root, "/v1/admin/users", 3).await),
         everyone
     );
-    let (s, b) = req(&t, &root, Method::GET, "/v1/admin/users?limit=101", None).await;
+    let (s, b) = get(&t, &root, "/v1/admin/users?limit=101").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
 
     // Patch: tier, role, password; unknown user 404; unknown tier or role 422.
@@ -372,14 +304,14 @@ async fn users_create_list_and_patch(t: TestApp) {
         b,
         json!({"username": "alice", "tier": "Premium", "role": "user"})
     );
-    let (s, me) = req(&t, &alice, Method::GET, "/v1/users/me", None).await;
+    let (s, me) = get(&t, &alice, "/v1/users/me").await;
     assert_eq!((s, me["tier"].clone()), (StatusCode::OK, json!("Premium")));
     let b = patch_user(&t, &root, "alice", json!({"role": "admin"})).await;
     assert_eq!(
         b,
         json!({"username": "alice", "tier": "Premium", "role": "admin"})
     );
-    let (s, b) = req(&t, &alice, Method::GET, "/v1/admin/users", None).await;
+    let (s, b) = get(&t, &alice, "/v1/admin/users").await;
     assert_eq!(s, StatusCode::OK, "alice is an admin now: {b}");
     let b = patch_user(
         &t,
@@ -401,25 +333,17 @@ async fn users_create_list_and_patch(t: TestApp) {
         "the old password still works: {b}"
     );
 
-    let (s, b) = req(
+    let (s, b) = patch(
         &t,
         &root,
-        Method::PATCH,
         "/v1/admin/users/nobody",
-        Some(json!({"tier": "Premium"})),
+        json!({"tier": "Premium"}),
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
     for tier in ["Platinum", "premium"] {
         let body = json!({"tier": tier});
-        let (s, b) = req(
-            &t,
-            &root,
-            Method::PATCH,
-            "/v1/admin/users/alice",
-            Some(body),
-        )
-        .await;
+        let (s, b) = patch(&t, &root, "/v1/admin/users/alice", body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{tier}: {b}");
         assert_eq!(error_code(&b), "no_such_tier");
     }
@@ -431,17 +355,10 @@ async fn users_create_list_and_patch(t: TestApp) {
         json!({"password": null}),
         json!({"tier": "Basic", "role": null}),
     ] {
-        let (s, b) = req(
-            &t,
-            &root,
-            Method::PATCH,
-            "/v1/admin/users/alice",
-            Some(body.clone()),
-        )
-        .await;
+        let (s, b) = patch(&t, &root, "/v1/admin/users/alice", body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {b}");
     }
-    let (s, page) = req(&t, &root, Method::GET, "/v1/admin/users?limit=1", None).await;
+    let (s, page) = get(&t, &root, "/v1/admin/users?limit=1").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         page["items"][0],
@@ -494,14 +411,7 @@ async fn tier_changes_show_on_the_next_read(t: TestApp) {
     ];
     for (step, change, heights, with_original) in steps {
         if change.get("name").is_some() {
-            let (s, b) = req(
-                &t,
-                &root,
-                Method::PUT,
-                "/v1/admin/tiers/Premium",
-                Some(change),
-            )
-            .await;
+            let (s, b) = put(&t, &root, "/v1/admin/tiers/Premium", change).await;
             assert_eq!(s, StatusCode::OK, "{step}: {b}");
         } else {
             patch_user(&t, &root, "alice", change).await;

@@ -17,13 +17,16 @@ function placeholderUrl(p: Placeholder | null | undefined): string | null {
   }
 }
 
-export function Picture({ src, alt, width, height, placeholder, className }: {
+// `priority`: an image in the first screenful (the first feed cards, a post's own picture) is fetched at once
+// and first, as the page's largest paint; every other one waits until it nears the viewport.
+export function Picture({ src, alt, width, height, placeholder, className, priority = false }: {
   src: string;
   alt: string;
   width: number;
   height: number;
   placeholder?: Placeholder | null;
   className?: string;
+  priority?: boolean;
 }) {
   const ph = useMemo(() => placeholderUrl(placeholder), [placeholder]);
   return (
@@ -33,7 +36,8 @@ export function Picture({ src, alt, width, height, placeholder, className }: {
       alt={alt}
       width={width}
       height={height}
-      loading="lazy"
+      loading={priority ? 'eager' : 'lazy'}
+      fetchPriority={priority ? 'high' : 'auto'}
       decoding="async"
       style={{
         backgroundColor: placeholder?.color,

@@ -13,7 +13,7 @@ export function AuthorLink({ author }: { author: string }) {
   );
 }
 
-export function PostCard({ post }: { post: Post }) {
+export function PostCard({ post, priority = false }: { post: Post; priority?: boolean }) {
   return (
     <article className="card post-card" aria-labelledby={`post-${post.id}-by`}>
       {post.image && (
@@ -25,6 +25,7 @@ export function PostCard({ post }: { post: Post }) {
             width={post.image.width}
             height={post.image.height}
             placeholder={post.image.placeholder}
+            priority={priority}
           />
         </Link>
       )}

@@ -310,3 +310,28 @@ pub async fn request(
     let (s, _, b) = call(&t.router, method, uri, Some(token), body).await;
     (s, b)
 }
+
+/// `GET uri` as `token`: status and body.
+pub async fn get(t: &TestApp, token: &str, uri: &str) -> (StatusCode, Value) {
+    request(t, token, Method::GET, uri, None).await
+}
+
+/// `POST uri` with a JSON body as `token`.
+pub async fn post(t: &TestApp, token: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    request(t, token, Method::POST, uri, Some(body)).await
+}
+
+/// `PUT uri` with a JSON body as `token`.
+pub async fn put(t: &TestApp, token: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    request(t, token, Method::PUT, uri, Some(body)).await
+}
+
+/// `PATCH uri` with a JSON body as `token`.
+pub async fn patch(t: &TestApp, token: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    request(t, token, Method::PATCH, uri, Some(body)).await
+}
+
+/// `DELETE uri` as `token`.
+pub async fn delete(t: &TestApp, token: &str, uri: &str) -> (StatusCode, Value) {
+    request(t, token, Method::DELETE, uri, None).await
+}
