@@ -83,15 +83,7 @@ describe('comment counts', () => {
     wrap(<PostCard post={post} />);
     const img = screen.getByRole('img', { name: 'An orange sky over the sea' });
     expect(img.getAttribute('loading')).toBe('lazy');
-    expect(img.getAttribute('fetchpriority')).toBe('auto');
     expect(img.style.backgroundImage).toContain('data:image/png;base64');
-  });
-
-  it('fetches a first-screen picture at once and first', () => {
-    wrap(<PostCard post={post} priority />);
-    const img = screen.getByRole('img', { name: 'An orange sky over the sea' });
-    expect(img.getAttribute('loading')).toBe('eager');
-    expect(img.getAttribute('fetchpriority')).toBe('high');
   });
 });
 

@@ -17,16 +17,13 @@ function placeholderUrl(p: Placeholder | null | undefined): string | null {
   }
 }
 
-// `priority`: an image in the first screenful (the first feed cards, a post's own picture) is fetched at once
-// and first, as the page's largest paint; every other one waits until it nears the viewport.
-export function Picture({ src, alt, width, height, placeholder, className, priority = false }: {
+export function Picture({ src, alt, width, height, placeholder, className }: {
   src: string;
   alt: string;
   width: number;
   height: number;
   placeholder?: Placeholder | null;
   className?: string;
-  priority?: boolean;
 }) {
   const ph = useMemo(() => placeholderUrl(placeholder), [placeholder]);
   return (
@@ -36,8 +33,7 @@ export function Picture({ src, alt, width, height, placeholder, className, prior
       alt={alt}
       width={width}
       height={height}
-      loading={priority ? 'eager' : 'lazy'}
-      fetchPriority={priority ? 'high' : 'auto'}
+      loading="lazy"
       decoding="async"
       style={{
         backgroundColor: placeholder?.color,

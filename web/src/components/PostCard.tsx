@@ -13,7 +13,7 @@ export function AuthorLink({ author }: { author: string }) {
   );
 }
 
-export function PostCard({ post, priority = false }: { post: Post; priority?: boolean }) {
+export function PostCard({ post }: { post: Post }) {
   return (
     <article className="card post-card" aria-labelledby={`post-${post.id}-by`}>
       {post.image && (
@@ -25,7 +25,6 @@ export function PostCard({ post, priority = false }: { post: Post; priority?: bo
             width={post.image.width}
             height={post.image.height}
             placeholder={post.image.placeholder}
-            priority={priority}
           />
         </Link>
       )}

@@ -56,8 +56,8 @@ export function FeedPage() {
         </div>
       )}
       <div className="grid" aria-label="Posts" role="feed" aria-busy={q.isFetching}>
-        {posts.map((p, i) => (
-          <PostCard key={p.id} post={p} priority={i < 2} />
+        {posts.map((p) => (
+          <PostCard key={p.id} post={p} />
         ))}
       </div>
       <div ref={sentinel} className="more">

@@ -69,7 +69,7 @@ export function PostPage({ id }: { id: string }) {
       <h1 className="visually-hidden">Post by {p.author}</h1>
       <article className="card post-full" aria-label={`Post by ${p.author}`}>
         {p.status === 'ready' && p.image ? (
-          <Picture className="post-image" src={p.image.url} alt={p.alt_text || `Image posted by ${p.author}`} width={p.image.width} height={p.image.height} placeholder={p.image.placeholder} priority />
+          <Picture className="post-image" src={p.image.url} alt={p.alt_text || `Image posted by ${p.author}`} width={p.image.width} height={p.image.height} placeholder={p.image.placeholder} />
         ) : p.status === 'processing' ? (
           <div className="processing" role="status">
             <span className="spinner" aria-hidden="true" /> Processing your image…
